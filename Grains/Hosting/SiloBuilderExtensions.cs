@@ -1,0 +1,79 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Storage;
+using OrleansSessions.Common;
+
+namespace OrleansSessions.Hosting;
+
+public static class SiloBuilderExtensions
+{
+    /// <summary>
+    /// A durable silo: membership, grain state and reminders in PostgreSQL (schema: <c>orleans.sql</c>), configured from
+    /// <c>ConnectionStrings:Orleans</c> and the <c>Orleans</c> section.
+    /// </summary>
+    public static ISiloBuilder AddOrleansSessionsCluster(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var settings = configuration.GetSection(ClusterSettings.SectionName).Get<ClusterSettings>() ?? new ClusterSettings();
+        var connectionString = configuration.GetConnectionString(ClusterSettings.ConnectionStringName)
+            ?? throw new InvalidOperationException(
+                $"Cluster mode needs the connection string 'ConnectionStrings:{ClusterSettings.ConnectionStringName}'.");
+
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = settings.ClusterId;
+            o.ServiceId = settings.ServiceId;
+        });
+        var advertised = settings.AdvertisedAddress is { Length: > 0 } a ? IPAddress.Parse(a) : IPAddress.Loopback;
+        silo.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: settings.AdvertisedAddress is not null);
+
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = ClusterSettings.Invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.AddAdoNetGrainStorage(StorageNames.State, o =>
+        {
+            o.Invariant = ClusterSettings.Invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = ClusterSettings.Invariant;
+            o.ConnectionString = connectionString;
+        });
+        return silo.AddOrleansSessionsCommon();
+    }
+
+    /// <summary>
+    /// A single in-process silo with localhost clustering and in-memory state and streams: no database, nothing durable.
+    /// </summary>
+    public static ISiloBuilder AddOrleansSessionsEmbedded(this ISiloBuilder silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.UseLocalhostClustering();
+        silo.AddMemoryGrainStorage(StorageNames.State);
+        silo.UseInMemoryReminderService();
+        silo.AddMemoryStreams(StreamNames.Provider);
+        silo.AddMemoryGrainStorage("PubSubStore");
+        return silo.AddOrleansSessionsCommon();
+    }
+
+    /// <summary>What every silo has whatever its storage.</summary>
+    public static ISiloBuilder AddOrleansSessionsCommon(this ISiloBuilder silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+
+        // Orleans' own serializer keys stored state by [Id] and [Alias], not by CLR type and assembly names,
+        // so renaming a state type or moving it between assemblies does not break rows already stored.
+        silo.Services.AddSingleton<OrleansGrainStorageSerializer>();
+        silo.Services.AddOptions<AdoNetGrainStorageOptions>(StorageNames.State)
+            .Configure<OrleansGrainStorageSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);
+        silo.Services.AddOptions<MemoryGrainStorageOptions>(StorageNames.State)
+            .Configure<OrleansGrainStorageSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);
+        return silo;
+    }
+}
