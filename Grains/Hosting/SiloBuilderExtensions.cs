@@ -51,10 +51,11 @@ public static class SiloBuilderExtensions
     /// <summary>
     /// A single in-process silo with localhost clustering and in-memory state and streams: no database, nothing durable.
     /// </summary>
-    public static ISiloBuilder AddOrleansSessionsEmbedded(this ISiloBuilder silo)
+    public static ISiloBuilder AddOrleansSessionsEmbedded(this ISiloBuilder silo, ClusterSettings settings)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        silo.UseLocalhostClustering();
+        ArgumentNullException.ThrowIfNull(settings);
+        silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
         silo.AddMemoryGrainStorage(StorageNames.State);
         silo.UseInMemoryReminderService();
         silo.AddMemoryStreams(StreamNames.Provider);

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Configuration;
+using OrleansSessions.Hosting;
+
+namespace OrleansSessions.ApiHost.Infrastructure;
+
+internal static class ClusterConnectionExtensions
+{
+    /// <summary>Wires the grain access of the chosen <see cref="HostingMode"/> and the readiness checks that go with it.</summary>
+    public static WebApplicationBuilder AddClusterConnection(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(ClusterSettings.SectionName);
+        var mode = section.GetValue("Mode", HostingMode.Embedded);
+        var settings = section.Get<ClusterSettings>() ?? new ClusterSettings();
+        var health = builder.Services.AddHealthChecks()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: [HealthTags.Ready]);
+
+        if (mode == HostingMode.Embedded)
+        {
+            builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(settings));
+            builder.Services.AddSingleton<EmbeddedSilo>();
+            builder.Services.AddSingleton<IClusterAvailability>(sp => sp.GetRequiredService<EmbeddedSilo>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSilo>());
+            return builder;
+        }
+
+        var connectionString = builder.Configuration.GetConnectionString(ClusterSettings.ConnectionStringName)
+            ?? throw new InvalidOperationException(
+                $"Cluster mode needs the connection string 'ConnectionStrings:{ClusterSettings.ConnectionStringName}'.");
+        var hostedBefore = builder.Services.Count(d => d.ServiceType == typeof(IHostedService));
+        builder.Services.AddOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = settings.GatewayListRefreshPeriod);
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = ClusterSettings.Invariant;
+                o.ConnectionString = connectionString;
+            });
+            client.Services.AddSingleton<IClientConnectionRetryFilter, ReconnectForeverFilter>();
+        });
+
+        // The client registers itself as a hosted service whose start blocks until a gateway answers;
+        // ClusterConnection starts it in the background instead.
+        var clientHostedServices = builder.Services.Where(d => d.ServiceType == typeof(IHostedService)).Skip(hostedBefore).ToList();
+        foreach (var descriptor in clientHostedServices)
+        {
+            builder.Services.Remove(descriptor);
+        }
+
+        builder.Services.AddSingleton<ClusterConnection>();
+        builder.Services.AddSingleton<IClusterAvailability>(sp => sp.GetRequiredService<ClusterConnection>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterConnection>());
+        health.AddNpgSql(connectionString, name: "database", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(3));
+        return builder;
+    }
+}

@@ -1,0 +1,11 @@
+namespace OrleansSessions.ApiHost.Infrastructure;
+
+/// <summary>How the API host reaches grains (<c>Orleans:Mode</c>).</summary>
+public enum HostingMode
+{
+    /// <summary>An in-process silo with in-memory state: runs anywhere, keeps nothing.</summary>
+    Embedded,
+
+    /// <summary>A client of silos found through the PostgreSQL membership table.</summary>
+    Cluster,
+}

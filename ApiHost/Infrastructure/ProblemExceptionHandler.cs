@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using OrleansSessions.Common;
+
+namespace OrleansSessions.ApiHost.Infrastructure;
+
+/// <summary>
+/// Turns the exceptions a client can cause or a client can wait out into RFC 9457 problem details with the right
+/// status; anything else is left to the default handler (500).
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        switch (exception)
+        {
+            case DomainValidationException invalid:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status400BadRequest, "Invalid request", invalid.Message, invalid.Field);
+
+            case BadHttpRequestException { InnerException: JsonException json } badJson:
+                var field = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : null;
+                var detail = field is null
+                    ? "The request body is not valid JSON."
+                    : $"'{field}' has a value of the wrong type or format.";
+                return await WriteAsync(httpContext, exception, badJson.StatusCode, "Malformed request body", detail, field);
+
+            case BadHttpRequestException bad:
+                var title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request";
+                return await WriteAsync(httpContext, exception, bad.StatusCode, title, bad.Message, field: null);
+
+            case var e when ClusterOutage.IsOutage(e):
+                LogOutage(logger, e.GetType().Name, e.Message);
+                await Problems.WriteUnavailableAsync(
+                    problems, httpContext, "The cluster or its database is not reachable; nothing was changed. Retry later.", exception);
+                return true;
+
+            default:
+                return false;
+        }
+    }
+
+    private async ValueTask<bool> WriteAsync(HttpContext http, Exception exception, int status, string title, string detail, string? field)
+    {
+        http.Response.StatusCode = status;
+        var context = new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        };
+        if (field is not null)
+        {
+            context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [detail] };
+        }
+
+        return await problems.TryWriteAsync(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Answering 503: {ExceptionType}: {Reason}")]
+    private static partial void LogOutage(ILogger logger, string exceptionType, string reason);
+}

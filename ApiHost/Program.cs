@@ -1,0 +1,11 @@
+using OrleansSessions.ApiHost.Infrastructure;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddOrleansSessionsApi();
+
+var app = builder.Build();
+app.MapOrleansSessionsApi();
+app.Run();
+
+/// <summary>Entry point; public so tests can host the API with WebApplicationFactory.</summary>
+public partial class Program;
