@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Net;
+using OrleansSessions.Tests.Infrastructure;
+
+namespace OrleansSessions.Tests.Api;
+
+[Collection(EmbeddedApiCollection.Name)]
+public sealed class HostTests(EmbeddedApiFixture api)
+{
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Health_endpoints_answer_healthy_in_embedded_mode(string path)
+    {
+        var response = await api.Client.GetAsync(path);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_cart_endpoints()
+    {
+        var document = await api.Client.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("\"/carts/{cartId}/items\"", document, StringComparison.Ordinal);
+        var reference = await api.Client.GetAsync("/scalar/v1");
+        Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
+    }
+}
+
+/// <summary>Cluster mode with nothing to connect to: the host must still start, answer liveness, and refuse with 503.</summary>
+public sealed class UnreachableClusterTests : IDisposable
+{
+    private readonly ApiHostFactory factory = new(new Dictionary<string, string>
+    {
+        ["Orleans:Mode"] = "Cluster",
+        ["ConnectionStrings:Orleans"] = $"Host=127.0.0.1;Port={FreePort.Next().ToString(CultureInfo.InvariantCulture)};Username=postgres;Timeout=1",
+    });
+
+    public void Dispose() => factory.Dispose();
+
+    [Fact]
+    public async Task Grain_backed_endpoints_answer_503_with_retry_after_while_the_cluster_is_unreachable()
+    {
+        var http = factory.StartClient();
+
+        var live = await http.GetAsync("/health/live");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+
+        var read = await http.GetAsync("/carts/c1");
+        await ProblemAssert.IsProblemAsync(read, HttpStatusCode.ServiceUnavailable, "GET /carts/c1 without a cluster");
+        Assert.True(read.Headers.RetryAfter?.Delta > TimeSpan.Zero, "503 must carry Retry-After");
+
+        var write = await http.PostJsonTextAsync("/carts/c1/items", "{\"sku\":\"A\",\"quantity\":1}");
+        await ProblemAssert.IsProblemAsync(write, HttpStatusCode.ServiceUnavailable, "POST without a cluster");
+
+        var ready = await http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
+}
