@@ -35,6 +35,13 @@ public static class SiloBuilderExtensions
             o.Invariant = ClusterSettings.Invariant;
             o.ConnectionString = connectionString;
         });
+        return silo.AddPostgresStorage(connectionString);
+    }
+
+    /// <summary>Grain state and reminders in PostgreSQL, through the ADO.NET providers and the queries in <c>orleans.sql</c>.</summary>
+    public static ISiloBuilder AddPostgresStorage(this ISiloBuilder silo, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
         silo.AddAdoNetGrainStorage(StorageNames.State, o =>
         {
             o.Invariant = ClusterSettings.Invariant;
