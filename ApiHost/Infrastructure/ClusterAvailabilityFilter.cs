@@ -10,7 +10,7 @@ internal sealed class ClusterAvailabilityFilter(IClusterAvailability availabilit
             return await next(context);
         }
 
-        await Problems.WriteUnavailableAsync(problems, context.HttpContext, "Not connected to the cluster yet; nothing was changed. Retry later.");
+        await Problems.WriteUnavailableAsync(problems, context.HttpContext, OutageOutcome.NotApplied);
         return Results.Empty;
     }
 }

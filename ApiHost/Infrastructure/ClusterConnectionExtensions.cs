@@ -36,6 +36,9 @@ internal static class ClusterConnectionExtensions
                 o.ServiceId = settings.ServiceId;
             });
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = settings.GatewayListRefreshPeriod);
+
+            // An HTTP caller should hear back (503) well before its own timeout when a silo dies mid-request.
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = settings.ResponseTimeout);
             client.UseAdoNetClustering(o =>
             {
                 o.Invariant = ClusterSettings.Invariant;

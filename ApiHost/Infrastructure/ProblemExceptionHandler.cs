@@ -29,10 +29,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 var title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request";
                 return await WriteAsync(httpContext, exception, bad.StatusCode, title, bad.Message, field: null);
 
-            case var e when ClusterOutage.IsOutage(e):
+            case var e when ClusterOutage.Classify(e) is not OutageOutcome.None and var outcome:
                 LogOutage(logger, e.GetType().Name, e.Message);
-                await Problems.WriteUnavailableAsync(
-                    problems, httpContext, "The cluster or its database is not reachable; nothing was changed. Retry later.", exception);
+                await Problems.WriteUnavailableAsync(problems, httpContext, outcome, exception);
                 return true;
 
             default:

@@ -24,4 +24,7 @@ public sealed class ClusterSettings
 
     /// <summary>How often clients re-read the gateway list from the membership table, so they find restarted silos quickly.</summary>
     public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an API host waits for a grain call before answering 503 (outcome unknown).</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -1,0 +1,61 @@
+using System.Globalization;
+using OrleansSessions.Tests.Infrastructure;
+
+namespace OrleansSessions.Tests.Cluster;
+
+/// <summary>Silo processes and an API host process in cluster mode on the test PostgreSQL, as scripts/cluster runs them.</summary>
+public sealed class LocalCluster : IDisposable
+{
+    private readonly List<ProcessHost> hosts = [];
+
+    public string ClusterId { get; } = TestDatabase.UniqueId("mp");
+
+    public string ServiceId { get; } = TestDatabase.UniqueId("mp-svc");
+
+    private Dictionary<string, string> Environment => new()
+    {
+        ["ConnectionStrings__Orleans"] = TestDatabase.ConnectionString,
+        ["Orleans__ClusterId"] = ClusterId,
+        ["Orleans__ServiceId"] = ServiceId,
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+    };
+
+    public ProcessHost StartSilo(string name)
+    {
+        var environment = Environment;
+        environment["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        environment["Orleans__GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        return Track(ProcessHost.Start(name, "Silo", "OrleansSessions.Silo", environment));
+    }
+
+    public (ProcessHost Host, HttpClient Http) StartApiHost(string name)
+    {
+        var environment = Environment;
+        environment["Orleans__Mode"] = "Cluster";
+        var url = $"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}";
+        var host = Track(ProcessHost.Start(name, "ApiHost", "OrleansSessions.ApiHost", environment, "--urls", url));
+        return (host, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) });
+    }
+
+    /// <summary>Silo rows of this cluster in the membership table with the given status (3 = Active, 6 = Dead).</summary>
+    public Task<long> CountSilosAsync(int status) => TestDatabase.ScalarAsync(
+        "select count(*) from orleansmembershiptable where deploymentid = @cluster and status = @status",
+        ("cluster", ClusterId), ("status", status));
+
+    public string Logs() => string.Join(System.Environment.NewLine, hosts.Select(h => h.Tail()));
+
+    public void Dispose()
+    {
+        foreach (var host in hosts)
+        {
+            host.Dispose();
+        }
+    }
+
+    private ProcessHost Track(ProcessHost host)
+    {
+        hosts.Add(host);
+        return host;
+    }
+}
