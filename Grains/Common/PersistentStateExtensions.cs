@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Orleans.Storage;
 
 namespace OrleansSessions.Common;
@@ -6,9 +7,8 @@ public static class PersistentStateExtensions
 {
     /// <summary>
     /// Stores <paramref name="next"/> and only then makes it the grain's state: a failed write leaves the activation
-    /// with the last stored state, so nothing unacknowledged is ever served. A store outage surfaces as
-    /// <see cref="StoreUnavailableException"/>; a conflicting write (another activation wrote first) deactivates this
-    /// one so the next call reloads what is stored.
+    /// with the last stored state, so nothing unacknowledged is ever served. A conflicting write (another activation
+    /// wrote first) also deactivates this one, so the next call reloads what is stored.
     /// </summary>
     public static async Task CommitAsync<T>(this IGrainBase owner, IPersistentState<T> state, T next)
     {
@@ -20,20 +20,20 @@ public static class PersistentStateExtensions
         {
             await state.WriteStateAsync();
         }
-        catch (InconsistentStateException)
+        catch (OrleansException e) when (e.InnerException is StoreUnavailableException unavailable)
         {
+            // Orleans wraps storage failures; callers get the outage itself.
             state.State = previous;
-            owner.DeactivateOnIdle();
-            throw;
+            ExceptionDispatchInfo.Throw(unavailable);
         }
-        catch (Exception e) when (StoreOutage.IsOutage(e))
+        catch (Exception e)
         {
             state.State = previous;
-            throw new StoreUnavailableException("The durable store is unavailable; the change was not saved.", e);
-        }
-        catch
-        {
-            state.State = previous;
+            if (e is InconsistentStateException)
+            {
+                owner.DeactivateOnIdle();
+            }
+
             throw;
         }
     }

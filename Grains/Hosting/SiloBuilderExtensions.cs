@@ -9,6 +9,9 @@ namespace OrleansSessions.Hosting;
 
 public static class SiloBuilderExtensions
 {
+    /// <summary>The ADO.NET provider behind <see cref="StorageNames.State"/>, which grains reach through <see cref="StoreOutageGrainStorage"/>.</summary>
+    private const string AdoNetStateStorage = StorageNames.State + ".adonet";
+
     /// <summary>
     /// A durable silo: membership, grain state and reminders in PostgreSQL (schema: <c>orleans.sql</c>), configured from
     /// <c>ConnectionStrings:Orleans</c> and the <c>Orleans</c> section.
@@ -42,11 +45,13 @@ public static class SiloBuilderExtensions
     public static ISiloBuilder AddPostgresStorage(this ISiloBuilder silo, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        silo.AddAdoNetGrainStorage(StorageNames.State, o =>
+        silo.AddAdoNetGrainStorage(AdoNetStateStorage, o =>
         {
             o.Invariant = ClusterSettings.Invariant;
             o.ConnectionString = connectionString;
         });
+        silo.Services.AddKeyedSingleton<IGrainStorage>(
+            StorageNames.State, (sp, _) => new StoreOutageGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStateStorage)));
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = ClusterSettings.Invariant;
@@ -78,7 +83,7 @@ public static class SiloBuilderExtensions
         // Orleans' own serializer keys stored state by [Id] and [Alias], not by CLR type and assembly names,
         // so renaming a state type or moving it between assemblies does not break rows already stored.
         silo.Services.AddSingleton<OrleansGrainStorageSerializer>();
-        silo.Services.AddOptions<AdoNetGrainStorageOptions>(StorageNames.State)
+        silo.Services.AddOptions<AdoNetGrainStorageOptions>(AdoNetStateStorage)
             .Configure<OrleansGrainStorageSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);
         silo.Services.AddOptions<MemoryGrainStorageOptions>(StorageNames.State)
             .Configure<OrleansGrainStorageSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);

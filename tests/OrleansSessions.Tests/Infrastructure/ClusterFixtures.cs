@@ -19,9 +19,11 @@ public sealed class MemoryClusterFixture : ClusterFixture<MemoryClusterFixture.C
 /// <summary>A TestCluster whose silos keep state and reminders in the real PostgreSQL with orleans.sql loaded.</summary>
 public sealed class PostgresClusterFixture : ClusterFixture<PostgresSiloConfigurator>;
 
+/// <summary>PostgreSQL storage; <c>ConnectionStrings:Orleans</c> in the cluster's configuration overrides the test database.</summary>
 public sealed class PostgresSiloConfigurator : ISiloConfigurator
 {
-    public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddPostgresStorage(TestDatabase.ConnectionString);
+    public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddPostgresStorage(
+        siloBuilder.Configuration.GetConnectionString(ClusterSettings.ConnectionStringName) ?? TestDatabase.ConnectionString);
 }
 
 public abstract class ClusterFixture<TConfigurator> : IAsyncLifetime
@@ -42,10 +44,16 @@ public abstract class ClusterFixture<TConfigurator> : IAsyncLifetime
 public static class TestClusters
 {
     /// <summary>Starts a two-silo TestCluster with the given service id, which keys stored state.</summary>
-    public static async Task<TestCluster> StartAsync<T>(string serviceId)
+    public static async Task<TestCluster> StartAsync<T>(string serviceId, string? connectionString = null)
         where T : ISiloConfigurator, new()
     {
         var builder = new TestClusterBuilder(initialSilosCount: 2);
+        if (connectionString is not null)
+        {
+            builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(
+                [new($"ConnectionStrings:{ClusterSettings.ConnectionStringName}", connectionString)]));
+        }
+
         builder.Options.ServiceId = serviceId;
         builder.Options.ClusterId = TestDatabase.UniqueId("cluster");
         builder.AddSiloBuilderConfigurator<T>();
