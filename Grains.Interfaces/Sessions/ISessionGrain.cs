@@ -1,0 +1,54 @@
+using OrleansSessions.Common;
+
+namespace OrleansSessions.Sessions;
+
+/// <summary>
+/// One server-side session, keyed by its opaque id. Sessions context: availability first — while the database is down,
+/// reads of an active session are served from memory and writes are refused (never acknowledged, then lost).
+/// Single activation gives read-your-writes to every caller. Reads slide the idle deadline in memory; the slide is
+/// persisted at most once per configured fraction of the idle timeout, off the read path.
+/// Every write takes an optional expected version (If-Match); a mismatch throws <see cref="SessionVersionMismatchException"/>.
+/// Unknown, expired, rotated and invalidated sessions throw <see cref="SessionNotFoundException"/> (or read as null).
+/// The correlation id of events comes from <see cref="Correlation"/> (the Orleans request context).
+/// </summary>
+[Alias("sessions.ISessionGrain")]
+public interface ISessionGrain : IExpiringGrain
+{
+    /// <summary>Starts the session under this (fresh, random) id. Throws when the id is already in use.</summary>
+    [Alias("create")]
+    Task<SessionView> CreateAsync(SessionCreate request);
+
+    /// <summary>The session, sliding its idle deadline; <see langword="null"/> when it does not exist or has ended.</summary>
+    [Alias("get")]
+    Task<SessionView?> GetAsync();
+
+    /// <summary>The session without sliding it (token validation, listings).</summary>
+    [Alias("peek")]
+    Task<SessionView?> PeekAsync();
+
+    [Alias("set-attribute")]
+    Task<SessionView> SetAttributeAsync(string key, string json, long? expectedVersion);
+
+    [Alias("remove-attribute")]
+    Task<SessionView> RemoveAttributeAsync(string key, long? expectedVersion);
+
+    /// <summary>Applies an RFC 7396 JSON merge patch (a JSON object) to the attributes, all or nothing.</summary>
+    [Alias("patch")]
+    Task<SessionView> PatchAsync(string mergePatch, long? expectedVersion);
+
+    /// <summary>Ends the session now. Returns false when it had already ended.</summary>
+    [Alias("invalidate")]
+    Task<bool> InvalidateAsync(SessionEndReason reason);
+
+    /// <summary>Moves the session to a new id, atomically: the old id is dead at once. Returns the session under its new id.</summary>
+    [Alias("rotate")]
+    Task<SessionView> RotateAsync();
+
+    /// <summary>Binds the session to a user (login), rotating its id as a fixation defence.</summary>
+    [Alias("bind-user")]
+    Task<SessionView> BindUserAsync(string userId);
+
+    /// <summary>Used by rotation only: takes over the state of the session being rotated, under this new id.</summary>
+    [Alias("adopt")]
+    Task<SessionView> AdoptAsync(SessionView predecessor);
+}

@@ -1,0 +1,34 @@
+using System.Collections.Immutable;
+
+namespace OrleansSessions.Sessions;
+
+/// <summary>The live sessions of one user, keyed by user id; enforces the per-user session limit.</summary>
+[Alias("sessions.IUserSessionsGrain")]
+public interface IUserSessionsGrain : IGrainWithStringKey
+{
+    [Alias("list")]
+    Task<ImmutableArray<UserSessionEntry>> ListAsync();
+
+    /// <summary>Invalidates every session of the user. Returns how many were ended.</summary>
+    [Alias("logout-everywhere")]
+    Task<int> LogoutEverywhereAsync();
+
+    /// <summary>Invalidates the user's session with this id hash. Returns false when the user has no such session.</summary>
+    [Alias("end-by-hash")]
+    Task<bool> EndSessionAsync(string sessionIdHash);
+
+    /// <summary>
+    /// Called by a session grain when it is bound to this user. Applies the per-user limit: throws
+    /// <see cref="TooManySessionsException"/> or ends the oldest session, as configured.
+    /// </summary>
+    [Alias("register")]
+    Task RegisterAsync(string sessionId, UserSessionEntry entry);
+
+    /// <summary>Called by a session grain when it ends or moves to another id.</summary>
+    [Alias("unregister")]
+    Task UnregisterAsync(string sessionId);
+
+    /// <summary>Called by a session grain when it persists a new last-access time.</summary>
+    [Alias("touch")]
+    Task TouchAsync(string sessionId, DateTimeOffset lastAccessAt);
+}

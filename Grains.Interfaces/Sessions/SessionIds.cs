@@ -1,0 +1,22 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OrleansSessions.Sessions;
+
+/// <summary>Session ids: 256 bits from a CSPRNG, base64url without padding (43 characters). Never logged in full.</summary>
+public static class SessionIds
+{
+    public const int Length = 43;
+
+    public static string New() => Base64Url(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Whether <paramref name="id"/> has the shape of a session id; anything else is answered like an unknown id.</summary>
+    public static bool IsWellFormed(string? id)
+        => id is { Length: Length } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    /// <summary>A stable, non-reversible handle for logs, events and the per-user index (128 bits of SHA-256).</summary>
+    public static string Hash(string id) => Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes(id)).AsSpan(0, 16));
+
+    private static string Base64Url(ReadOnlySpan<byte> bytes)
+        => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
