@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using OrleansSessions.Common;
 
 namespace OrleansSessions.Sessions;
@@ -23,6 +24,7 @@ public interface ISessionGrain : IExpiringGrain
     Task<SessionView?> GetAsync();
 
     /// <summary>The session without sliding it (token validation, listings).</summary>
+    [ReadOnly]
     [Alias("peek")]
     Task<SessionView?> PeekAsync();
 

@@ -24,9 +24,13 @@ public interface IUserSessionsGrain : IGrainWithStringKey
     [Alias("register")]
     Task RegisterAsync(string sessionId, UserSessionEntry entry);
 
-    /// <summary>Called by a session grain when it ends or moves to another id.</summary>
+    /// <summary>Called by a session grain when it ends.</summary>
     [Alias("unregister")]
     Task UnregisterAsync(string sessionId);
+
+    /// <summary>Called by a session grain when rotation moves it to a new id; not a new session for the limit.</summary>
+    [Alias("move")]
+    Task MoveAsync(string fromSessionId, string toSessionId);
 
     /// <summary>Called by a session grain when it persists a new last-access time.</summary>
     [Alias("touch")]

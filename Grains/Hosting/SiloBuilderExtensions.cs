@@ -3,7 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Expiry;
+using OrleansSessions.Sessions;
 
 namespace OrleansSessions.Hosting;
 
@@ -11,6 +14,9 @@ public static class SiloBuilderExtensions
 {
     /// <summary>The ADO.NET provider behind <see cref="StorageNames.State"/>, which grains reach through <see cref="StoreOutageGrainStorage"/>.</summary>
     private const string AdoNetStateStorage = StorageNames.State + ".adonet";
+
+    /// <summary>The storage name Orleans' stream pub-sub looks for.</summary>
+    private const string PubSubStore = "PubSubStore";
 
     /// <summary>
     /// A durable silo: membership, grain state and reminders in PostgreSQL (schema: <c>orleans.sql</c>), configured from
@@ -41,7 +47,7 @@ public static class SiloBuilderExtensions
         return silo.AddPostgresStorage(connectionString);
     }
 
-    /// <summary>Grain state and reminders in PostgreSQL, through the ADO.NET providers and the queries in <c>orleans.sql</c>.</summary>
+    /// <summary>Grain state, reminders and stream queues in PostgreSQL, through the ADO.NET providers and the queries in <c>orleans.sql</c>.</summary>
     public static ISiloBuilder AddPostgresStorage(this ISiloBuilder silo, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(silo);
@@ -49,10 +55,25 @@ public static class SiloBuilderExtensions
         {
             o.Invariant = ClusterSettings.Invariant;
             o.ConnectionString = connectionString;
+
+            // Ended sessions and swept buckets must leave no row behind.
+            o.DeleteStateOnClear = true;
         });
         silo.Services.AddKeyedSingleton<IGrainStorage>(
             StorageNames.State, (sp, _) => new StoreOutageGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStateStorage)));
         silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = ClusterSettings.Invariant;
+            o.ConnectionString = connectionString;
+        });
+
+        // Domain events queue in PostgreSQL, so events in flight survive the death of a silo.
+        silo.AddAdoNetStreams(StreamNames.Provider, o =>
+        {
+            o.Invariant = ClusterSettings.Invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.AddAdoNetGrainStorage(PubSubStore, o =>
         {
             o.Invariant = ClusterSettings.Invariant;
             o.ConnectionString = connectionString;
@@ -71,7 +92,7 @@ public static class SiloBuilderExtensions
         silo.AddMemoryGrainStorage(StorageNames.State);
         silo.UseInMemoryReminderService();
         silo.AddMemoryStreams(StreamNames.Provider);
-        silo.AddMemoryGrainStorage("PubSubStore");
+        silo.AddMemoryGrainStorage(PubSubStore);
         return silo.AddOrleansSessionsCommon();
     }
 
@@ -79,6 +100,9 @@ public static class SiloBuilderExtensions
     public static ISiloBuilder AddOrleansSessionsCommon(this ISiloBuilder silo)
     {
         ArgumentNullException.ThrowIfNull(silo);
+        silo.Services.TryAddKeyedSingleton(DomainClock.Key, TimeProvider.System);
+        silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
+        silo.AddStartupTask<ExpirySweepStartup>();
 
         // Orleans' own serializer keys stored state by [Id] and [Alias], not by CLR type and assembly names,
         // so renaming a state type or moving it between assemblies does not break rows already stored.

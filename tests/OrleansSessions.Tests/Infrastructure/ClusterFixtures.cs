@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 using OrleansSessions.Hosting;
 
@@ -12,6 +13,9 @@ public sealed class MemoryClusterFixture : ClusterFixture<MemoryClusterFixture.C
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder
             .AddMemoryGrainStorage(Common.StorageNames.State)
             .UseInMemoryReminderService()
+            .AddMemoryStreams(Common.StreamNames.Provider)
+            .AddMemoryGrainStorage("PubSubStore")
+            .UseTestClock()
             .AddOrleansSessionsCommon();
     }
 }
@@ -22,8 +26,9 @@ public sealed class PostgresClusterFixture : ClusterFixture<PostgresSiloConfigur
 /// <summary>PostgreSQL storage; <c>ConnectionStrings:Orleans</c> in the cluster's configuration overrides the test database.</summary>
 public sealed class PostgresSiloConfigurator : ISiloConfigurator
 {
-    public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddPostgresStorage(
-        siloBuilder.Configuration.GetConnectionString(ClusterSettings.ConnectionStringName) ?? TestDatabase.ConnectionString);
+    public void Configure(ISiloBuilder siloBuilder) => siloBuilder
+        .UseTestClock()
+        .AddPostgresStorage(siloBuilder.Configuration.GetConnectionString(ClusterSettings.ConnectionStringName) ?? TestDatabase.ConnectionString);
 }
 
 public abstract class ClusterFixture<TConfigurator> : IAsyncLifetime
@@ -32,6 +37,9 @@ public abstract class ClusterFixture<TConfigurator> : IAsyncLifetime
     public TestCluster Cluster { get; private set; } = null!;
 
     public IClusterClient Client => Cluster.Client;
+
+    /// <summary>The clock of this cluster's silos; tests move it instead of waiting.</summary>
+    public FakeTimeProvider Clock => TestClocks.For(Cluster);
 
     /// <summary>The primary silo's services (grain storage providers and the like).</summary>
     public IServiceProvider SiloServices => Cluster.GetSiloServiceProvider();
@@ -44,19 +52,25 @@ public abstract class ClusterFixture<TConfigurator> : IAsyncLifetime
 public static class TestClusters
 {
     /// <summary>Starts a two-silo TestCluster with the given service id, which keys stored state.</summary>
-    public static async Task<TestCluster> StartAsync<T>(string serviceId, string? connectionString = null)
+    public static async Task<TestCluster> StartAsync<T>(
+        string serviceId, string? connectionString = null, IReadOnlyDictionary<string, string?>? settings = null)
         where T : ISiloConfigurator, new()
     {
         var builder = new TestClusterBuilder(initialSilosCount: 2);
-        if (connectionString is not null)
-        {
-            builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(
-                [new($"ConnectionStrings:{ClusterSettings.ConnectionStringName}", connectionString)]));
-        }
-
         builder.Options.ServiceId = serviceId;
         builder.Options.ClusterId = TestDatabase.UniqueId("cluster");
+        var configuration = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+        {
+            [TestClocks.ConfigurationKey] = builder.Options.ClusterId,
+        };
+        if (connectionString is not null)
+        {
+            configuration[$"ConnectionStrings:{ClusterSettings.ConnectionStringName}"] = connectionString;
+        }
+
+        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(configuration));
         builder.AddSiloBuilderConfigurator<T>();
+        builder.AddClientBuilderConfigurator<StreamClientConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
@@ -73,4 +87,24 @@ public sealed class MemoryClusterCollection : ICollectionFixture<MemoryClusterFi
 public sealed class PostgresClusterCollection : ICollectionFixture<PostgresClusterFixture>
 {
     public const string Name = "postgres cluster";
+}
+
+/// <summary>Lets the test's cluster client subscribe to the events the silos publish.</summary>
+public sealed class StreamClientConfigurator : IClientBuilderConfigurator
+{
+    public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
+    {
+        if (configuration.GetConnectionString(ClusterSettings.ConnectionStringName) is { } database)
+        {
+            clientBuilder.AddAdoNetStreams(Common.StreamNames.Provider, o =>
+            {
+                o.Invariant = ClusterSettings.Invariant;
+                o.ConnectionString = database;
+            });
+        }
+        else
+        {
+            clientBuilder.AddMemoryStreams(Common.StreamNames.Provider);
+        }
+    }
 }

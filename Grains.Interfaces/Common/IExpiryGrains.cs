@@ -1,0 +1,29 @@
+namespace OrleansSessions.Common;
+
+/// <summary>
+/// The grains that expire registered as due within one minute, in one of a fixed number of partitions
+/// (key: <c>{partition}/{minute}</c>, minutes since the Unix epoch).
+/// </summary>
+[Alias("common.IExpiryBucketGrain")]
+public interface IExpiryBucketGrain : IGrainWithStringKey
+{
+    [Alias("add")]
+    Task AddAsync(GrainId grain);
+
+    /// <summary>Asks every registered grain to expire if due; re-registers those whose deadline moved; then empties the bucket.</summary>
+    [Alias("sweep")]
+    Task SweepAsync();
+}
+
+/// <summary>One partition's sweeper: a single reminder per partition walks the due buckets, not a reminder per grain.</summary>
+[Alias("common.IExpirySweeperGrain")]
+public interface IExpirySweeperGrain : IGrainWithIntegerKey
+{
+    /// <summary>Makes sure the partition's reminder is registered (idempotent; called at silo start).</summary>
+    [Alias("start")]
+    Task StartAsync();
+
+    /// <summary>Sweeps every bucket that ended before now and was not swept yet. The reminder calls it every minute.</summary>
+    [Alias("sweep-due")]
+    Task<int> SweepDueAsync();
+}

@@ -1,0 +1,485 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansSessions.Common;
+using OrleansSessions.Common.Expiry;
+
+namespace OrleansSessions.Sessions;
+
+public sealed partial class SessionGrain(
+    [PersistentState("sessions.session", StorageNames.State)] IPersistentState<SessionState> session,
+    IOptions<SessionOptions> options,
+    [FromKeyedServices(DomainClock.Key)] TimeProvider time,
+    ILogger<SessionGrain> logger)
+    : Grain, ISessionGrain
+{
+    private readonly SessionOptions limits = options.Value;
+
+    /// <summary>Last access in memory: reads slide it without writing; it is persisted now and then (see <see cref="SlideDue"/>).</summary>
+    private DateTimeOffset lastAccess;
+
+    private IGrainTimer? slideWriter;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private bool Exists => session.RecordExists && !session.State.Ended;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        lastAccess = session.State.LastAccessAt;
+
+        // Events stored by an activation that died before publishing them go out now.
+        await PublishOutboxAsync();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (Exists && lastAccess > session.State.LastAccessAt)
+        {
+            await TryPersistSlideAsync();
+        }
+    }
+
+    public async Task<SessionView> CreateAsync(SessionCreate request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (session.RecordExists)
+        {
+            throw new InvalidOperationException("A session with this id exists already.");
+        }
+
+        var now = time.GetUtcNow();
+        var idle = Bounded(request.IdleTimeout ?? limits.DefaultIdleTimeout, limits.MinIdleTimeout, limits.MaxIdleTimeout, "idleTimeout");
+        var lifetime = Bounded(request.AbsoluteLifetime ?? limits.DefaultAbsoluteLifetime, limits.MinIdleTimeout, limits.MaxAbsoluteLifetime, "absoluteLifetime");
+        if (request.UserId is not null)
+        {
+            Identifiers.Validate(request.UserId, "userId");
+        }
+
+        var attributes = CheckBudgets(request.Attributes.Aggregate(
+            ImmutableDictionary<string, string>.Empty,
+            (all, a) => all.SetItem(CheckKey(a.Key), CheckJson(a.Value, a.Key))));
+        var created = new SessionState
+        {
+            UserId = request.UserId,
+            Attributes = attributes,
+            CreatedAt = now,
+            LastAccessAt = now,
+            IdleTimeout = idle,
+            AbsoluteExpiresAt = now + lifetime,
+            Version = 1,
+            ClientInfo = request.ClientInfo is { Length: > 256 } info ? info[..256] : request.ClientInfo,
+            SecurityStamp = 1,
+            Outbox = [Event(SessionEventKind.Created, request.UserId)],
+        };
+
+        // The per-user limit is checked before anything is stored, so a refused session leaves no trace.
+        if (created.UserId is { } user)
+        {
+            await Users(user).RegisterAsync(Id, Entry(created));
+        }
+
+        try
+        {
+            await this.CommitAsync(session, created);
+        }
+        catch
+        {
+            if (created.UserId is { } registered)
+            {
+                await Users(registered).UnregisterAsync(Id);
+            }
+
+            throw;
+        }
+
+        lastAccess = now;
+        await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), created.ExpiresAt(now));
+        await PublishOutboxAsync();
+        return View();
+    }
+
+    public async Task<SessionView?> GetAsync()
+    {
+        if (!await IsAliveAsync())
+        {
+            return null;
+        }
+
+        lastAccess = time.GetUtcNow();
+        if (SlideDue() && slideWriter is null)
+        {
+            // Persisted in a timer turn of its own: the read never waits on the database.
+            slideWriter = this.RegisterGrainTimer(
+                _ => TryPersistSlideAsync(),
+                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = false });
+        }
+
+        return View();
+    }
+
+    public Task<SessionView?> PeekAsync()
+        => Task.FromResult(Exists && time.GetUtcNow() < session.State.ExpiresAt(lastAccess) ? View() : null);
+
+    public Task<SessionView> SetAttributeAsync(string key, string json, long? expectedVersion)
+        => ChangeAttributesAsync(expectedVersion, attributes => attributes.SetItem(CheckKey(key), CheckJson(json, key)));
+
+    public Task<SessionView> RemoveAttributeAsync(string key, long? expectedVersion)
+        => ChangeAttributesAsync(expectedVersion, attributes => attributes.Remove(key));
+
+    public Task<SessionView> PatchAsync(string mergePatch, long? expectedVersion)
+    {
+        if (ParseJson(mergePatch, "patch") is not JsonObject patch)
+        {
+            throw new DomainValidationException("patch", "A merge patch must be a JSON object of attribute names.");
+        }
+
+        return ChangeAttributesAsync(expectedVersion, attributes =>
+        {
+            foreach (var (key, value) in patch)
+            {
+                attributes = value is null
+                    ? attributes.Remove(key)
+                    : attributes.SetItem(
+                        CheckKey(key),
+                        JsonMergePatch.Apply(attributes.TryGetValue(key, out var current) ? JsonNode.Parse(current) : null, value)!.ToJsonString());
+            }
+
+            return attributes;
+        });
+    }
+
+    public async Task<bool> InvalidateAsync(SessionEndReason reason)
+    {
+        if (!await IsAliveAsync())
+        {
+            return false;
+        }
+
+        var kind = reason == SessionEndReason.LoggedOutEverywhere ? SessionEventKind.LoggedOutEverywhere : SessionEventKind.Invalidated;
+        await EndAsync(reason, Event(kind, session.State.UserId));
+        return true;
+    }
+
+    public Task<SessionView> RotateAsync() => MoveToNewIdAsync(newUser: null);
+
+    public Task<SessionView> BindUserAsync(string userId)
+    {
+        Identifiers.Validate(userId, "userId");
+        if (session.State.UserId is { } bound && bound != userId && Exists)
+        {
+            throw new DomainValidationException("userId", "The session is bound to another user; end it and create a new one.");
+        }
+
+        return MoveToNewIdAsync(userId);
+    }
+
+    public async Task<SessionView> AdoptAsync(SessionView predecessor)
+    {
+        ArgumentNullException.ThrowIfNull(predecessor);
+        if (session.RecordExists)
+        {
+            throw new InvalidOperationException("A session with this id exists already.");
+        }
+
+        var now = time.GetUtcNow();
+        var adopted = new SessionState
+        {
+            UserId = predecessor.UserId,
+            Attributes = predecessor.Attributes,
+            CreatedAt = predecessor.CreatedAt,
+            LastAccessAt = now,
+            IdleTimeout = predecessor.IdleExpiresAt - predecessor.LastAccessAt,
+            AbsoluteExpiresAt = predecessor.AbsoluteExpiresAt,
+            Version = predecessor.Version + 1,
+            ClientInfo = predecessor.ClientInfo,
+            SecurityStamp = predecessor.SecurityStamp + 1,
+        };
+        await this.CommitAsync(session, adopted);
+        lastAccess = now;
+        await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), adopted.ExpiresAt(now));
+        return View();
+    }
+
+    public async Task<DateTimeOffset?> ExpireIfDueAsync()
+    {
+        if (!Exists)
+        {
+            // A tombstone still here has events to publish; the sweep comes back for it until they are out.
+            await PublishOutboxAsync();
+            return session.RecordExists ? time.GetUtcNow().AddMinutes(1) : null;
+        }
+
+        if (time.GetUtcNow() < session.State.ExpiresAt(lastAccess))
+        {
+            return session.State.ExpiresAt(lastAccess);
+        }
+
+        await EndAsync(SessionEndReason.Expired, Event(SessionEventKind.Expired, session.State.UserId));
+        return null;
+    }
+
+    /// <summary>Alive, or ends it now when a deadline has passed (expired sessions read as gone at once).</summary>
+    private async Task<bool> IsAliveAsync()
+    {
+        if (!Exists)
+        {
+            return false;
+        }
+
+        if (time.GetUtcNow() < session.State.ExpiresAt(lastAccess))
+        {
+            return true;
+        }
+
+        await EndAsync(SessionEndReason.Expired, Event(SessionEventKind.Expired, session.State.UserId));
+        return false;
+    }
+
+    private async Task<SessionView> ChangeAttributesAsync(
+        long? expectedVersion, Func<ImmutableDictionary<string, string>, ImmutableDictionary<string, string>> change)
+    {
+        if (!await IsAliveAsync())
+        {
+            throw new SessionNotFoundException();
+        }
+
+        if (expectedVersion is { } expected && expected != session.State.Version)
+        {
+            throw new SessionVersionMismatchException(expected, session.State.Version);
+        }
+
+        var now = time.GetUtcNow();
+        var attributes = CheckBudgets(change(session.State.Attributes));
+        await this.CommitAsync(session, session.State with
+        {
+            Attributes = attributes,
+            Version = session.State.Version + 1,
+            LastAccessAt = now,
+        });
+        lastAccess = now;
+        await PublishOutboxAsync();
+        return View();
+    }
+
+    /// <summary>
+    /// Rotation: the successor is stored under a fresh id first; only then does this id end (its row deleted). If ending
+    /// fails, the successor is ended again, so the session lives under exactly one id whatever fails.
+    /// </summary>
+    private async Task<SessionView> MoveToNewIdAsync(string? newUser)
+    {
+        if (!await IsAliveAsync())
+        {
+            throw new SessionNotFoundException();
+        }
+
+        var user = newUser ?? session.State.UserId;
+        var boundNow = newUser is not null && session.State.UserId != newUser;
+        if (boundNow)
+        {
+            await Users(newUser!).RegisterAsync(Id, Entry(session.State));
+        }
+
+        var nextId = SessionIds.New();
+        var successor = GrainFactory.GetGrain<ISessionGrain>(nextId);
+        SessionView? view = null;
+        try
+        {
+            view = await successor.AdoptAsync(View() with { UserId = user });
+            var rotated = Event(SessionEventKind.Rotated, user) with { NewSessionIdHash = SessionIds.Hash(nextId) };
+            ImmutableArray<SessionEvent> events = boundNow ? [rotated, Event(SessionEventKind.UserBound, user)] : [rotated];
+            await EndAsync(SessionEndReason.Rotated, events, user is null ? null : () => Users(user).MoveAsync(Id, nextId));
+            return view;
+        }
+        catch when (!session.State.Ended)
+        {
+            // This id still holds the session: undo what the rotation did elsewhere.
+            if (view is not null)
+            {
+                await successor.InvalidateAsync(SessionEndReason.Rotated);
+            }
+
+            if (boundNow)
+            {
+                await Users(newUser!).UnregisterAsync(Id);
+            }
+
+            throw;
+        }
+    }
+
+    private Task EndAsync(SessionEndReason reason, SessionEvent ended)
+        => EndAsync(reason, [ended], session.State.UserId is not { } user || reason is SessionEndReason.LoggedOutEverywhere or SessionEndReason.Evicted
+            ? null // anonymous, or the user index ended it and has already dropped it
+            : () => Users(user).UnregisterAsync(Id));
+
+    /// <summary>Stores a tombstone with the events, tells the user index, publishes the events, then deletes the row.</summary>
+    private async Task EndAsync(SessionEndReason reason, ImmutableArray<SessionEvent> events, Func<Task>? updateUserIndex)
+    {
+        await this.CommitAsync(session, session.State with { Ended = true, Outbox = events });
+        LogEnded(logger, SessionIds.Hash(Id), reason);
+        if (updateUserIndex is not null)
+        {
+            await updateUserIndex();
+        }
+
+        await PublishOutboxAsync();
+    }
+
+    /// <summary>
+    /// Publishes stored events; on success an ended session's row is deleted. Never throws: the change that raised the
+    /// events is stored either way, and what is not published stays in the outbox for the next try (activation, the
+    /// next change, or the expiry sweep).
+    /// </summary>
+    private async Task PublishOutboxAsync()
+    {
+        if (!session.RecordExists || session.State.Outbox.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            var provider = this.GetStreamProvider(StreamNames.Provider);
+            foreach (var e in session.State.Outbox)
+            {
+                await provider.GetStream<SessionEvent>(StreamId.Create(SessionEvent.StreamNamespace, e.SessionIdHash)).OnNextAsync(e);
+            }
+
+            if (session.State.Ended)
+            {
+                await session.ClearStateAsync();
+                DeactivateOnIdle();
+            }
+            else
+            {
+                // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that
+                // consumers drop by event id).
+                session.State = session.State with { Outbox = [] };
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogOutboxNotPublished(logger, SessionIds.Hash(Id), e.Message);
+        }
+    }
+
+    private async Task TryPersistSlideAsync()
+    {
+        slideWriter?.Dispose();
+        slideWriter = null;
+        if (!Exists || lastAccess <= session.State.LastAccessAt)
+        {
+            return;
+        }
+
+        try
+        {
+            await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess });
+            if (session.State.UserId is { } user)
+            {
+                await Users(user).TouchAsync(Id, lastAccess);
+            }
+        }
+        catch (Exception e) when (e is StoreUnavailableException or Orleans.Storage.InconsistentStateException)
+        {
+            // Availability first: the slide stays in memory and is tried again on a later read.
+            LogSlideNotPersisted(logger, SessionIds.Hash(Id), e.Message);
+        }
+    }
+
+    private bool SlideDue() => lastAccess - session.State.LastAccessAt >= session.State.IdleTimeout * limits.SlidePersistFraction;
+
+    private SessionView View() => new(
+        Id,
+        session.State.UserId,
+        session.State.Attributes,
+        session.State.CreatedAt,
+        lastAccess,
+        lastAccess + session.State.IdleTimeout,
+        session.State.AbsoluteExpiresAt,
+        session.State.Version,
+        session.State.ClientInfo,
+        session.State.SecurityStamp);
+
+    private SessionEvent Event(SessionEventKind kind, string? userId)
+        => new(Guid.NewGuid(), kind, SessionIds.Hash(Id), userId, time.GetUtcNow(), Correlation.Id, null);
+
+    private UserSessionEntry Entry(SessionState state) => new(SessionIds.Hash(Id), state.CreatedAt, state.LastAccessAt, state.ClientInfo);
+
+    private IUserSessionsGrain Users(string userId) => GrainFactory.GetGrain<IUserSessionsGrain>(userId);
+
+    private static TimeSpan Bounded(TimeSpan value, TimeSpan min, TimeSpan max, string field)
+        => value >= min && value <= max
+            ? value
+            : throw new DomainValidationException(field, $"'{field}' must be between {min} and {max}.");
+
+    private string CheckKey(string key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Length > limits.MaxKeyLength)
+        {
+            throw new DomainValidationException("key", $"Attribute names must be 1..{limits.MaxKeyLength} characters.");
+        }
+
+        return key;
+    }
+
+    private string CheckJson(string json, string key)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(json);
+        if (bytes > limits.MaxValueBytes)
+        {
+            throw new SessionLimitExceededException("maxValueBytes", limits.MaxValueBytes, bytes);
+        }
+
+        _ = ParseJson(json, key);
+        return json;
+    }
+
+    private ImmutableDictionary<string, string> CheckBudgets(ImmutableDictionary<string, string> attributes)
+    {
+        if (attributes.Count > limits.MaxKeys)
+        {
+            throw new SessionLimitExceededException("maxKeys", limits.MaxKeys, attributes.Count);
+        }
+
+        foreach (var value in attributes.Values)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(value);
+            if (bytes > limits.MaxValueBytes)
+            {
+                throw new SessionLimitExceededException("maxValueBytes", limits.MaxValueBytes, bytes);
+            }
+        }
+
+        var total = attributes.Sum(a => (long)Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value));
+        return total > limits.MaxSessionBytes
+            ? throw new SessionLimitExceededException("maxSessionBytes", limits.MaxSessionBytes, total)
+            : attributes;
+    }
+
+    private static JsonNode? ParseJson(string json, string field)
+    {
+        try
+        {
+            return JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            throw new DomainValidationException(field, $"'{field}' is not valid JSON.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionHash} ended: {Reason}")]
+    private static partial void LogEnded(ILogger logger, string sessionHash, SessionEndReason reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: stored events not published yet, will retry: {Reason}")]
+    private static partial void LogOutboxNotPublished(ILogger logger, string sessionHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: idle slide kept in memory, not persisted: {Reason}")]
+    private static partial void LogSlideNotPersisted(ILogger logger, string sessionHash, string reason);
+}

@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+
+namespace OrleansSessions.Sessions;
+
+/// <summary>The persisted session. A row exists only while the session lives (or, briefly, while its last events go out).</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("sessions.SessionState.v1")]
+public sealed record SessionState
+{
+    [Id(0)]
+    public string? UserId { get; init; }
+
+    [Id(1)]
+    public ImmutableDictionary<string, string> Attributes { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    [Id(2)]
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Last access as persisted; the activation may hold a later one in memory.</summary>
+    [Id(3)]
+    public DateTimeOffset LastAccessAt { get; init; }
+
+    [Id(4)]
+    public TimeSpan IdleTimeout { get; init; }
+
+    [Id(5)]
+    public DateTimeOffset AbsoluteExpiresAt { get; init; }
+
+    [Id(6)]
+    public long Version { get; init; }
+
+    [Id(7)]
+    public string? ClientInfo { get; init; }
+
+    [Id(8)]
+    public long SecurityStamp { get; init; }
+
+    /// <summary>Set when the session has ended; the row is deleted once <see cref="Outbox"/> is published.</summary>
+    [Id(9)]
+    public bool Ended { get; init; }
+
+    /// <summary>Events stored with the change that raised them, published after it is stored (at least once).</summary>
+    [Id(10)]
+    public ImmutableArray<SessionEvent> Outbox { get; init; } = [];
+
+    public DateTimeOffset ExpiresAt(DateTimeOffset lastAccess)
+        => lastAccess + IdleTimeout < AbsoluteExpiresAt ? lastAccess + IdleTimeout : AbsoluteExpiresAt;
+}

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Orleans.Streams;
+using OrleansSessions.Common;
+using OrleansSessions.Common.Expiry;
+using OrleansSessions.Sessions;
+using OrleansSessions.Tests.Infrastructure;
+
+namespace OrleansSessions.Tests.Sessions;
+
+/// <summary>Helpers shared by the session tests: creating sessions, sweeping, listening to lifecycle events.</summary>
+public static class SessionTestKit
+{
+    public static SessionCreate Request(string? userId = null, TimeSpan? idle = null, TimeSpan? lifetime = null, params (string Key, string Json)[] attributes)
+        => new(userId, attributes.ToImmutableDictionary(a => a.Key, a => a.Json), idle, lifetime, "test-client");
+
+    public static async Task<(string Id, ISessionGrain Grain, SessionView View)> CreateAsync(IGrainFactory grains, SessionCreate request)
+    {
+        var id = SessionIds.New();
+        var grain = grains.GetGrain<ISessionGrain>(id);
+        return (id, grain, await grain.CreateAsync(request));
+    }
+
+    /// <summary>What the sweeper reminders do every minute, now.</summary>
+    public static async Task SweepAsync(IGrainFactory grains)
+    {
+        for (var p = 0; p < Expiry.Partitions; p++)
+        {
+            await grains.GetGrain<IExpirySweeperGrain>(p).SweepDueAsync();
+        }
+    }
+
+    public static string Hash(string id) => SessionIds.Hash(id);
+
+    /// <summary>Collects the lifecycle events of one session id (its hash's stream).</summary>
+    public static async Task<EventLog> ListenAsync(IClusterClient client, string sessionId)
+    {
+        var log = new EventLog();
+        var stream = client.GetStreamProvider(StreamNames.Provider)
+            .GetStream<SessionEvent>(StreamId.Create(SessionEvent.StreamNamespace, SessionIds.Hash(sessionId)));
+        await stream.SubscribeAsync((e, _) =>
+        {
+            log.Events.Enqueue(e);
+            return Task.CompletedTask;
+        });
+        return log;
+    }
+
+    public sealed class EventLog
+    {
+        public ConcurrentQueue<SessionEvent> Events { get; } = new();
+
+        public Task<SessionEvent> WaitForAsync(SessionEventKind kind, string sessionId)
+            => Poll.ForAsync(
+                () => Task.FromResult(Events.FirstOrDefault(e => e.Kind == kind)),
+                TimeSpan.FromSeconds(10),
+                $"a {kind} event for session {Hash(sessionId)}");
+    }
+}
