@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using OrleansSessions.Common;
+using OrleansSessions.Sessions;
 
 namespace OrleansSessions.ApiHost.Infrastructure;
 
@@ -25,6 +26,21 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                     : $"'{field}' has a value of the wrong type or format.";
                 return await WriteAsync(httpContext, exception, badJson.StatusCode, "Malformed request body", detail, field);
 
+            case SessionNotFoundException:
+                // One answer for unknown, expired, ended and malformed ids: no oracle.
+                return await WriteAsync(httpContext, exception, StatusCodes.Status404NotFound, "Session not found", "No such session.", field: null);
+
+            case SessionVersionMismatchException:
+                return await WriteAsync(
+                    httpContext, exception, StatusCodes.Status412PreconditionFailed, "Precondition failed", "The session has changed since the ETag in If-Match.", field: null);
+
+            case SessionLimitExceededException tooLarge:
+                return await WriteAsync(
+                    httpContext, exception, StatusCodes.Status413PayloadTooLarge, "Session limit exceeded", tooLarge.Message, field: null, ("limit", tooLarge.Limit));
+
+            case TooManySessionsException tooMany:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status409Conflict, "Too many sessions", tooMany.Message, field: null);
+
             case BadHttpRequestException bad:
                 var title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request";
                 return await WriteAsync(httpContext, exception, bad.StatusCode, title, bad.Message, field: null);
@@ -39,7 +55,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
     }
 
-    private async ValueTask<bool> WriteAsync(HttpContext http, Exception exception, int status, string title, string detail, string? field)
+    private async ValueTask<bool> WriteAsync(
+        HttpContext http, Exception exception, int status, string title, string detail, string? field, params (string Name, object Value)[] extensions)
     {
         http.Response.StatusCode = status;
         var context = new ProblemDetailsContext
@@ -48,6 +65,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             Exception = exception,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         };
+        foreach (var (name, value) in extensions)
+        {
+            context.ProblemDetails.Extensions[name] = value;
+        }
+
         if (field is not null)
         {
             context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [detail] };

@@ -26,7 +26,7 @@ public class ApiHostFactory(IReadOnlyDictionary<string, string> settings) : WebA
 /// <summary>The default mode: an in-process silo on its own free ports.</summary>
 public sealed class EmbeddedApiFixture : IDisposable
 {
-    public const long MaxRequestBodyBytes = 4096;
+    public const long MaxRequestBodyBytes = 300 * 1024;
 
     public EmbeddedApiFixture()
     {
