@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using OrleansSessions.ApiHost.Carts;
+using OrleansSessions.ApiHost.Sessions;
+using OrleansSessions.Client.Tokens;
 using Scalar.AspNetCore;
 
 namespace OrleansSessions.ApiHost.Infrastructure;
@@ -7,7 +9,8 @@ namespace OrleansSessions.ApiHost.Infrastructure;
 public static class ApiHostExtensions
 {
     /// <summary>Request bodies larger than this (<c>Api:MaxRequestBodyBytes</c>) are refused with 413.</summary>
-    private const long DefaultMaxRequestBodyBytes = 64 * 1024;
+    /// <remarks>Above the default session budget (256 KiB), so that budget is what a large session write runs into.</remarks>
+    private const long DefaultMaxRequestBodyBytes = 320 * 1024;
 
     public static WebApplicationBuilder AddOrleansSessionsApi(this WebApplicationBuilder builder)
     {
@@ -15,6 +18,7 @@ public static class ApiHostExtensions
         builder.AddClusterConnection();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.AddOrleansSessionTokens(builder.Configuration);
 
         // Binding failures (malformed JSON, wrong types) throw, so ProblemExceptionHandler can name the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -28,6 +32,7 @@ public static class ApiHostExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
+        app.UseCorrelationId();
         app.UseStatusCodePages();
 
         app.MapOpenApi();
@@ -37,6 +42,9 @@ public static class ApiHostExtensions
 
         var grainBacked = app.MapGroup("").AddEndpointFilter<ClusterAvailabilityFilter>();
         grainBacked.MapCarts();
+        grainBacked.MapSessions();
+        grainBacked.MapUserSessions();
+        grainBacked.MapSessionTokens();
         return app;
     }
 }

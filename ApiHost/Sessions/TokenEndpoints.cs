@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using OrleansSessions.Client.Tokens;
+using OrleansSessions.Common;
+
+namespace OrleansSessions.ApiHost.Sessions;
+
+/// <summary>Request to validate a session token.</summary>
+public sealed record ValidateSessionTokenRequest(string? Token);
+
+internal static class TokenEndpoints
+{
+    public static RouteGroupBuilder MapSessionTokens(this RouteGroupBuilder routes)
+    {
+        // An unknown, ended or malformed id throws SessionNotFoundException: the same 404 as every other session endpoint.
+        routes.MapPost("/sessions/{sessionId}/token", async (string sessionId, SessionTokens tokens, IGrainFactory grains)
+                => TypedResults.Ok(await tokens.IssueAsync(sessionId, grains)))
+            .WithTags("Session tokens")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Issues a signed token (JWT) for the session; it expires with the session at the latest.");
+
+        routes.MapPost("/tokens/validate", async Task<Results<Ok<ValidatedSessionToken>, ProblemHttpResult>> (
+                ValidateSessionTokenRequest body, SessionTokens tokens, IGrainFactory grains, HttpContext http) =>
+            {
+                var token = body.Token ?? throw new DomainValidationException("token", "'token' is required.");
+                var result = await tokens.ValidateAsync(token, grains);
+                if (result.IsValid)
+                {
+                    return TypedResults.Ok(result.Token);
+                }
+
+                // One answer for every reason (the reason is logged at Debug): a forger learns nothing from it.
+                http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status401Unauthorized,
+                    title: "Invalid token",
+                    detail: "The token is not valid, has expired, or its session has ended or changed.");
+            })
+            .WithTags("Session tokens")
+            .WithSummary("Validates a session token: signature, issuer, audience, expiry, and that its session is alive and unchanged.");
+
+        return routes;
+    }
+}

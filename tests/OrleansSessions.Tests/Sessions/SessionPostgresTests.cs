@@ -1,0 +1,161 @@
+using Npgsql;
+using Orleans.TestingHost;
+using OrleansSessions.Common;
+using OrleansSessions.Sessions;
+using OrleansSessions.Tests.Infrastructure;
+using static OrleansSessions.Tests.Sessions.SessionTestKit;
+
+namespace OrleansSessions.Tests.Sessions;
+
+/// <summary>Sessions against the real PostgreSQL: rows, restarts, rotation races.</summary>
+[Collection(PostgresClusterCollection.Name)]
+public sealed class SessionPostgresTests(PostgresClusterFixture fixture)
+{
+    private readonly IClusterClient client = fixture.Client;
+
+    private Task<long> RowsAsync(string sessionId) => TestDatabase.ScalarAsync(
+        "select count(*) from orleansstorage where serviceid = @service and graintypestring = 'sessions.session' and grainidextensionstring = @id",
+        ("service", fixture.Cluster.Options.ServiceId), ("id", sessionId));
+
+    [Fact]
+    public async Task The_expiry_sweep_deletes_the_rows_of_sessions_nobody_touches_again()
+    {
+        var (id, _, _) = await CreateAsync(client, Request(idle: TimeSpan.FromMinutes(1)));
+        Assert.True(await RowsAsync(id) == 1, $"session {Hash(id)}: no row after create");
+
+        // Two minutes after expiry at the latest: the minute of the deadline, then the sweep of the following minute.
+        fixture.Clock.Advance(TimeSpan.FromMinutes(3));
+        await SweepAsync(client);
+        Assert.True(await RowsAsync(id) == 0, $"session {Hash(id)}: row still there after the sweep");
+    }
+
+    [Fact]
+    public async Task Rotation_under_concurrent_writes_keeps_every_acknowledged_write_under_the_new_id()
+    {
+        var (id, grain, _) = await CreateAsync(client, Request());
+        async Task<(string Key, bool Acknowledged)> WriteAsync(int i)
+        {
+            try
+            {
+                await grain.SetAttributeAsync($"k{i}", $"{i}", expectedVersion: null);
+                return (Key: $"k{i}", Acknowledged: true);
+            }
+            catch (SessionNotFoundException)
+            {
+                return (Key: $"k{i}", Acknowledged: false);
+            }
+        }
+
+        // Writes queued on both sides of the rotation: each must either land and move, or be refused as not found.
+        var before = Enumerable.Range(0, 20).Select(WriteAsync).ToList();
+        var rotation = grain.RotateAsync();
+        var after = Enumerable.Range(20, 20).Select(WriteAsync).ToList();
+        var outcomes = await Task.WhenAll(before.Concat(after));
+        var rotated = await rotation;
+        Assert.Contains(outcomes, o => o.Acknowledged);
+        Assert.Contains(outcomes, o => !o.Acknowledged);
+
+        var moved = await client.GetGrain<ISessionGrain>(rotated.SessionId).GetAsync();
+        Assert.NotNull(moved);
+        foreach (var (key, acknowledged) in outcomes)
+        {
+            Assert.True(
+                moved.Attributes.ContainsKey(key) == acknowledged,
+                $"session {Hash(id)}→{Hash(rotated.SessionId)}: {key} acknowledged={acknowledged} but present={moved.Attributes.ContainsKey(key)}");
+        }
+
+        Assert.True(await grain.GetAsync() is null, $"session {Hash(id)}: old id alive after rotation");
+        Assert.True(await RowsAsync(id) == 0 && await RowsAsync(rotated.SessionId) == 1, $"session {Hash(id)}: rows not moved");
+    }
+}
+
+public sealed class SessionDurabilityTests
+{
+    [Fact]
+    public async Task A_session_survives_a_full_cluster_restart_with_the_same_service_id()
+    {
+        var serviceId = TestDatabase.UniqueId("sess-restart");
+        var first = await TestClusters.StartAsync<PostgresSiloConfigurator>(serviceId);
+        string id;
+        try
+        {
+            (id, var grain, _) = await CreateAsync(first.Client, Request(userId: "restart-user", attributes: ("cart", "\"c9\"")));
+            await grain.SetAttributeAsync("step", "2", expectedVersion: 1);
+        }
+        finally
+        {
+            await first.StopAllSilosAsync();
+            await first.DisposeAsync();
+        }
+
+        var second = await TestClusters.StartAsync<PostgresSiloConfigurator>(serviceId);
+        try
+        {
+            var read = await second.Client.GetGrain<ISessionGrain>(id).GetAsync();
+            Assert.True(read is { Version: 2, UserId: "restart-user" }, $"session {Hash(id)} after restart: {read}");
+            Assert.Equal("\"c9\"", read.Attributes["cart"]);
+            Assert.Equal("2", read.Attributes["step"]);
+        }
+        finally
+        {
+            await second.StopAllSilosAsync();
+            await second.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Sessions favour availability: PostgreSQL goes away (through a proxy) while the cluster runs.</summary>
+public sealed class SessionDatabaseOutageTests : IAsyncLifetime
+{
+    private TcpProxy proxy = null!;
+    private TestCluster cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var database = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
+        proxy = new TcpProxy("127.0.0.1", database.Port);
+        database.Port = proxy.Port;
+        database.Timeout = 2;
+        database.CommandTimeout = 5;
+        cluster = await TestClusters.StartAsync<PostgresSiloConfigurator>(TestDatabase.UniqueId("sess-outage"), database.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        proxy.Restore();
+        await cluster.DisposeAsync();
+        await proxy.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task While_the_database_is_down_active_sessions_are_read_and_slid_in_memory_and_writes_are_refused()
+    {
+        var clock = TestClocks.For(cluster);
+        var (id, grain, _) = await CreateAsync(cluster.Client, Request(idle: TimeSpan.FromMinutes(20), attributes: ("a", "1")));
+
+        proxy.Cut();
+        for (var i = 0; i < 3; i++)
+        {
+            // Each read slides past what would be persisted; the failed background write must not fail the read.
+            clock.Advance(TimeSpan.FromMinutes(15));
+            Assert.True(await grain.GetAsync() is { Version: 1 }, $"session {Hash(id)}: not served from memory during the outage");
+        }
+
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => grain.SetAttributeAsync("b", "2", null));
+        Assert.False((await grain.GetAsync())!.Attributes.ContainsKey("b"), $"session {Hash(id)}: refused write visible");
+
+        proxy.Restore();
+        var acknowledged = await Poll.ForAsync(
+            async () => await grain.SetAttributeAsync("b", "2", null),
+            TimeSpan.FromSeconds(30),
+            $"a write to session {Hash(id)} once the database is back");
+        Assert.Equal(2, acknowledged.Version);
+
+        await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var stored = await Poll.ForAsync(
+            async () => await grain.PeekAsync() is { Version: 2 } view ? view : null,
+            TimeSpan.FromSeconds(30),
+            $"session {Hash(id)} to read back from PostgreSQL");
+        Assert.Equal("2", stored.Attributes["b"]);
+    }
+}

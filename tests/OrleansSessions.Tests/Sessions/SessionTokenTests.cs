@@ -1,0 +1,405 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.Tokens;
+using OrleansSessions.Client.Tokens;
+using OrleansSessions.Sessions;
+using OrleansSessions.Tests.Infrastructure;
+using static OrleansSessions.Tests.Sessions.SessionTokenForgery;
+
+namespace OrleansSessions.Tests.Sessions;
+
+/// <summary>The token library (<see cref="SessionTokens"/>) against session grains on an in-memory TestCluster.</summary>
+[Collection(MemoryClusterCollection.Name)]
+public sealed class SessionTokenTests(MemoryClusterFixture cluster)
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);
+
+    private readonly IClusterClient grains = cluster.Client;
+
+    // Starts at the real time: the session grains on the silos use the real clock.
+    private readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
+    private readonly string key = Convert.ToBase64String(RandomKey().Key);
+
+    private SessionTokens Tokens(string? signingKey = null, string? audience = null) => new(
+        new SessionTokenOptions
+        {
+            Issuer = Issuer,
+            Audience = audience ?? Audience,
+            SigningKey = signingKey ?? key,
+            Lifetime = Lifetime,
+            ClockSkew = Skew,
+        },
+        clock);
+
+    private ISessionGrain Session(string id) => grains.GetGrain<ISessionGrain>(id);
+
+    private async Task<SessionView> NewSessionAsync(string? userId = null, TimeSpan? idleTimeout = null)
+        => await Session(SessionIds.New()).CreateAsync(NewSession(userId, idleTimeout));
+
+    private async Task AssertRefusedAsync(SessionTokens tokens, string token, SessionTokenFailure expected, string sessionId, string what)
+    {
+        var result = await tokens.ValidateAsync(token, grains);
+        Assert.False(result.IsValid, $"session {SessionIds.Hash(sessionId)}: {what} was accepted");
+        Assert.True(result.Failure == expected, $"session {SessionIds.Hash(sessionId)}: {what} refused as {result.Failure}, expected {expected}");
+    }
+
+    [Fact]
+    public async Task A_token_of_a_live_session_validates_to_its_session_user_and_expiry()
+    {
+        var user = NewUserId();
+        var session = await NewSessionAsync(user);
+        var tokens = Tokens();
+
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+        var result = await tokens.ValidateAsync(issued.Token, grains);
+
+        Assert.True(result.IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused as {result.Failure}");
+        Assert.Equal(new ValidatedSessionToken(session.SessionId, user, issued.ExpiresAt), result.Token);
+        var payload = ReadPayload(issued.Token);
+        Assert.Equal(session.SessionId, payload.GetProperty("sid").GetString());
+        Assert.Equal(user, payload.GetProperty("sub").GetString());
+        Assert.Equal(session.SecurityStamp.ToString(System.Globalization.CultureInfo.InvariantCulture), payload.GetProperty("sst").GetString());
+        Assert.Equal(Issuer, payload.GetProperty("iss").GetString());
+        Assert.Equal(Audience, payload.GetProperty("aud").GetString());
+    }
+
+    [Fact]
+    public async Task A_token_of_an_anonymous_session_carries_no_user()
+    {
+        var session = await NewSessionAsync();
+        var tokens = Tokens();
+
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+        var result = await tokens.ValidateAsync(issued.Token, grains);
+
+        Assert.True(result.IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused as {result.Failure}");
+        Assert.Null(result.Token.UserId);
+        Assert.False(ReadPayload(issued.Token).TryGetProperty("sub", out _), $"session {SessionIds.Hash(session.SessionId)}: anonymous token has a sub");
+    }
+
+    [Fact]
+    public async Task A_token_lives_the_configured_lifetime_when_the_session_lives_longer()
+    {
+        var session = await NewSessionAsync(idleTimeout: TimeSpan.FromHours(1));
+
+        var issued = await Tokens().IssueAsync(session.SessionId, grains);
+
+        var expected = DateTimeOffset.FromUnixTimeSeconds((clock.GetUtcNow() + Lifetime).ToUnixTimeSeconds());
+        Assert.True(issued.ExpiresAt == expected, $"session {SessionIds.Hash(session.SessionId)}: token expires {issued.ExpiresAt:O}, expected {expected:O}");
+        Assert.Equal(issued.ExpiresAt.ToUnixTimeSeconds(), ReadPayload(issued.Token).GetProperty("exp").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_token_never_outlives_its_session()
+    {
+        // The shortest idle timeout allowed (1 minute) is shorter than the token lifetime (15 minutes).
+        var session = await NewSessionAsync(idleTimeout: TimeSpan.FromMinutes(1));
+        var tokens = Tokens();
+
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+        var current = await Session(session.SessionId).PeekAsync();
+
+        Assert.NotNull(current);
+        Assert.True(issued.ExpiresAt <= current.ExpiresAt, $"session {SessionIds.Hash(session.SessionId)}: token expires {issued.ExpiresAt:O} after the session {current.ExpiresAt:O}");
+        Assert.True(issued.ExpiresAt > current.ExpiresAt - TimeSpan.FromSeconds(2), $"session {SessionIds.Hash(session.SessionId)}: token expires {issued.ExpiresAt:O}, long before the session {current.ExpiresAt:O}");
+
+        // Sub-second session deadlines round down: "exp" is in whole seconds and must not pass the deadline.
+        var view = session with { IdleExpiresAt = clock.GetUtcNow() + TimeSpan.FromSeconds(90.7), AbsoluteExpiresAt = clock.GetUtcNow().AddDays(1) };
+        var fromView = tokens.Issue(view);
+        Assert.True(fromView.ExpiresAt <= view.ExpiresAt && fromView.ExpiresAt > view.ExpiresAt.AddSeconds(-1), $"session {SessionIds.Hash(session.SessionId)}: {fromView.ExpiresAt:O} vs {view.ExpiresAt:O}");
+    }
+
+    [Fact]
+    public async Task A_token_is_accepted_within_the_clock_skew_and_refused_as_expired_beyond_it()
+    {
+        var session = await NewSessionAsync(idleTimeout: TimeSpan.FromHours(1));
+        var tokens = Tokens();
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+
+        clock.SetUtcNow(issued.ExpiresAt + Skew - TimeSpan.FromSeconds(1));
+        var late = await tokens.ValidateAsync(issued.Token, grains);
+        Assert.True(late.IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused within the clock skew as {late.Failure}");
+
+        clock.SetUtcNow(issued.ExpiresAt + Skew + TimeSpan.FromSeconds(1));
+        await AssertRefusedAsync(tokens, issued.Token, SessionTokenFailure.Expired, session.SessionId, "an expired token");
+    }
+
+    [Fact]
+    public async Task A_forged_token_with_nothing_changed_validates_so_each_forgery_below_is_refused_for_its_one_difference()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+
+        var control = Sign(tokens.SigningKey, Payload(session, clock.GetUtcNow(), Lifetime));
+
+        var result = await tokens.ValidateAsync(control, grains);
+        Assert.True(result.IsValid, $"session {SessionIds.Hash(session.SessionId)}: control token refused as {result.Failure}");
+    }
+
+    [Fact]
+    public async Task An_unsigned_alg_none_token_is_refused()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+
+        await AssertRefusedAsync(tokens, Unsigned(Payload(session, clock.GetUtcNow(), Lifetime)), SessionTokenFailure.BadSignature, session.SessionId, "alg none");
+    }
+
+    [Fact]
+    public async Task A_token_signed_with_another_key_is_refused()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var otherKey = Convert.ToBase64String(RandomKey().Key);
+
+        var fromOtherIssuer = await Tokens(signingKey: otherKey).IssueAsync(session.SessionId, grains);
+        var forged = Sign(RandomKey(), Payload(session, clock.GetUtcNow(), Lifetime));
+
+        await AssertRefusedAsync(tokens, fromOtherIssuer.Token, SessionTokenFailure.BadSignature, session.SessionId, "a token of another key");
+        await AssertRefusedAsync(tokens, forged, SessionTokenFailure.BadSignature, session.SessionId, "a forged token of another key");
+    }
+
+    [Fact]
+    public async Task A_token_signed_with_the_right_key_but_not_HS256_is_refused()
+    {
+        var session = await NewSessionAsync(NewUserId());
+
+        // A 64-byte key, long enough for HS384 and HS512 too: only the algorithm differs.
+        var tokens = Tokens(signingKey: Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64)));
+        var payload = Payload(session, clock.GetUtcNow(), Lifetime);
+
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, payload, SecurityAlgorithms.HmacSha384), SessionTokenFailure.BadSignature, session.SessionId, "an HS384 token");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, payload, SecurityAlgorithms.HmacSha512), SessionTokenFailure.BadSignature, session.SessionId, "an HS512 token");
+        Assert.True((await tokens.ValidateAsync(Sign(tokens.SigningKey, payload), grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: the HS256 control was refused");
+    }
+
+    [Fact]
+    public async Task A_token_whose_payload_was_changed_after_signing_is_refused()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+
+        var longer = Tamper(issued.Token, p => p["exp"] = clock.GetUtcNow().AddDays(30).ToUnixTimeSeconds());
+        var otherUser = Tamper(issued.Token, p => p["sub"] = NewUserId());
+
+        await AssertRefusedAsync(tokens, longer, SessionTokenFailure.BadSignature, session.SessionId, "a token with a later exp");
+        await AssertRefusedAsync(tokens, otherUser, SessionTokenFailure.BadSignature, session.SessionId, "a token with another sub");
+    }
+
+    [Fact]
+    public async Task A_token_for_another_audience_or_issuer_is_refused()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var otherAudience = Payload(session, clock.GetUtcNow(), Lifetime);
+        otherAudience["aud"] = "billing";
+        var otherIssuer = Payload(session, clock.GetUtcNow(), Lifetime);
+        otherIssuer["iss"] = "someone-else";
+
+        var issuedForBilling = await Tokens(audience: "billing").IssueAsync(session.SessionId, grains);
+
+        await AssertRefusedAsync(tokens, issuedForBilling.Token, SessionTokenFailure.WrongAudience, session.SessionId, "a token issued for another audience");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, otherAudience), SessionTokenFailure.WrongAudience, session.SessionId, "a token for another audience");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, otherIssuer), SessionTokenFailure.WrongIssuer, session.SessionId, "a token of another issuer");
+    }
+
+    [Fact]
+    public async Task A_signed_token_without_expiry_or_without_session_claims_is_refused()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var noExpiry = Payload(session, clock.GetUtcNow(), Lifetime);
+        noExpiry.Remove("exp");
+        var noSession = Payload(session, clock.GetUtcNow(), Lifetime);
+        noSession.Remove("sid");
+        var numericStamp = Payload(session, clock.GetUtcNow(), Lifetime);
+        numericStamp["sst"] = JsonValue.Create(session.SecurityStamp + 0.5);
+
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, noExpiry), SessionTokenFailure.Expired, session.SessionId, "a token without exp");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, noSession), SessionTokenFailure.Malformed, session.SessionId, "a token without sid");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, numericStamp), SessionTokenFailure.Malformed, session.SessionId, "a token with a non-integer sst");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not a token")]
+    [InlineData("a.b.c")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.e30.")]
+    public async Task Garbage_is_refused(string token)
+    {
+        var result = await Tokens().ValidateAsync(token, grains);
+        Assert.False(result.IsValid, $"'{token}' was accepted");
+        Assert.NotEqual(SessionTokenFailure.None, result.Failure);
+    }
+
+    [Fact]
+    public async Task A_token_whose_stamp_or_user_no_longer_matches_its_session_is_revoked()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var olderStamp = Payload(session, clock.GetUtcNow(), Lifetime);
+        olderStamp["sst"] = (session.SecurityStamp - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var otherUser = Payload(session, clock.GetUtcNow(), Lifetime);
+        otherUser["sub"] = NewUserId();
+        var noUser = Payload(session, clock.GetUtcNow(), Lifetime);
+        noUser.Remove("sub");
+
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, olderStamp), SessionTokenFailure.Revoked, session.SessionId, "a token of an older stamp");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, otherUser), SessionTokenFailure.Revoked, session.SessionId, "a token of another user");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, noUser), SessionTokenFailure.Revoked, session.SessionId, "an anonymous token of a bound session");
+    }
+
+    [Fact]
+    public async Task Rotating_the_session_revokes_an_outstanding_token_at_once()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+
+        var rotated = await Session(session.SessionId).RotateAsync();
+
+        await AssertRefusedAsync(tokens, issued.Token, SessionTokenFailure.SessionEnded, session.SessionId, "a token of the id before rotation");
+        var fresh = await tokens.ValidateAsync((await tokens.IssueAsync(rotated.SessionId, grains)).Token, grains);
+        Assert.True(fresh.IsValid, $"session {SessionIds.Hash(rotated.SessionId)}: a token of the rotated id refused as {fresh.Failure}");
+    }
+
+    [Fact]
+    public async Task Binding_a_user_to_an_anonymous_session_revokes_its_anonymous_token()
+    {
+        var session = await NewSessionAsync();
+        var tokens = Tokens();
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+
+        await Session(session.SessionId).BindUserAsync(NewUserId());
+
+        await AssertRefusedAsync(tokens, issued.Token, SessionTokenFailure.SessionEnded, session.SessionId, "an anonymous token after login");
+    }
+
+    [Fact]
+    public async Task Invalidating_the_session_revokes_an_outstanding_token_at_once()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+
+        Assert.True(await Session(session.SessionId).InvalidateAsync(SessionEndReason.Invalidated), $"session {SessionIds.Hash(session.SessionId)} was not live");
+
+        await AssertRefusedAsync(tokens, issued.Token, SessionTokenFailure.SessionEnded, session.SessionId, "a token of an invalidated session");
+    }
+
+    [Fact]
+    public async Task Logging_the_user_out_everywhere_revokes_the_tokens_of_all_their_sessions_at_once()
+    {
+        var user = NewUserId();
+        var first = await NewSessionAsync(user);
+        var second = await NewSessionAsync(user);
+        var tokens = Tokens();
+        var firstToken = await tokens.IssueAsync(first.SessionId, grains);
+        var secondToken = await tokens.IssueAsync(second.SessionId, grains);
+
+        Assert.Equal(2, await grains.GetGrain<IUserSessionsGrain>(user).LogoutEverywhereAsync());
+
+        await AssertRefusedAsync(tokens, firstToken.Token, SessionTokenFailure.SessionEnded, first.SessionId, "a token after logout everywhere");
+        await AssertRefusedAsync(tokens, secondToken.Token, SessionTokenFailure.SessionEnded, second.SessionId, "a token after logout everywhere");
+    }
+
+    [Fact]
+    public async Task Writing_attributes_does_not_revoke_the_token()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+
+        await Session(session.SessionId).SetAttributeAsync("theme", "\"dark\"", expectedVersion: null);
+
+        var result = await tokens.ValidateAsync(issued.Token, grains);
+        Assert.True(result.IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused after an attribute write as {result.Failure}");
+    }
+
+    [Fact]
+    public async Task No_token_is_issued_for_an_unknown_ended_or_malformed_session_id()
+    {
+        var tokens = Tokens();
+        var ended = await NewSessionAsync();
+        await Session(ended.SessionId).InvalidateAsync(SessionEndReason.Invalidated);
+
+        await Assert.ThrowsAsync<SessionNotFoundException>(() => tokens.IssueAsync(SessionIds.New(), grains));
+        await Assert.ThrowsAsync<SessionNotFoundException>(() => tokens.IssueAsync(ended.SessionId, grains));
+        await Assert.ThrowsAsync<SessionNotFoundException>(() => tokens.IssueAsync("not-a-session-id", grains));
+    }
+
+    [Fact]
+    public async Task Without_a_configured_key_each_instance_makes_its_own_key_and_warns_once()
+    {
+        var session = await NewSessionAsync();
+        var firstLog = new RecordingLogger();
+        var secondLog = new RecordingLogger();
+        var options = new SessionTokenOptions();
+        var first = new SessionTokens(options, clock, firstLog);
+        var second = new SessionTokens(options, clock, secondLog);
+
+        var issued = await first.IssueAsync(session.SessionId, grains);
+
+        Assert.True((await first.ValidateAsync(issued.Token, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused by its issuer");
+        await AssertRefusedAsync(second, issued.Token, SessionTokenFailure.BadSignature, session.SessionId, "a token of another ephemeral key");
+        var warning = Assert.Single(firstLog.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains("ephemeral", warning.Message, StringComparison.Ordinal);
+        Assert.Single(secondLog.Entries, e => e.Level == LogLevel.Warning);
+    }
+
+    [Theory]
+    [InlineData("c2hvcnQ=", "too short")]
+    [InlineData("this is not base64 at all, even if it is long enough to be a key", "not base64")]
+    public void A_key_that_is_too_short_or_not_base64_is_refused_without_echoing_it(string signingKey, string what)
+    {
+        var thrown = Assert.Throws<ArgumentException>(() => new SessionTokens(new SessionTokenOptions { SigningKey = signingKey }));
+        Assert.True(thrown.Message.Contains("SigningKey", StringComparison.Ordinal), $"{what}: the error does not name the setting: {thrown.Message}");
+        Assert.False(thrown.Message.Contains(signingKey, StringComparison.Ordinal), $"{what}: the error echoes the key");
+
+        using var services = new ServiceCollection()
+            .AddLogging()
+            .AddOrleansSessionTokens(new ConfigurationBuilder().AddInMemoryCollection([new("Tokens:SigningKey", signingKey)]).Build())
+            .BuildServiceProvider();
+        Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<SessionTokens>());
+    }
+
+    [Fact]
+    public async Task The_DI_registration_reads_the_Tokens_section_so_services_sharing_it_accept_each_others_tokens()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+        [
+            new("Tokens:Issuer", Issuer),
+            new("Tokens:Audience", Audience),
+            new("Tokens:SigningKey", key),
+            new("Tokens:Lifetime", "00:05:00"),
+        ]).Build();
+        await using var services = new ServiceCollection().AddLogging().AddOrleansSessionTokens(configuration).BuildServiceProvider();
+        var registered = services.GetRequiredService<SessionTokens>();
+
+        var issued = await registered.IssueAsync(session.SessionId, grains);
+
+        Assert.Same(registered, services.GetRequiredService<SessionTokens>());
+        Assert.True((await Tokens().ValidateAsync(issued.Token, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused by another instance with the same key");
+        Assert.True(issued.ExpiresAt <= DateTimeOffset.UtcNow.AddMinutes(5), $"session {SessionIds.Hash(session.SessionId)}: Tokens:Lifetime not applied ({issued.ExpiresAt:O})");
+    }
+
+    private sealed class RecordingLogger : ILogger<SessionTokens>
+    {
+        public List<(LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => Entries.Add((logLevel, formatter(state, exception)));
+    }
+}
