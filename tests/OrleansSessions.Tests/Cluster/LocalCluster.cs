@@ -19,7 +19,12 @@ public sealed class LocalCluster : IDisposable
         ["Orleans__ServiceId"] = ServiceId,
         ["DOTNET_ENVIRONMENT"] = "Production",
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
+
+        // API hosts of one deployment share the token key, or a token from one would not validate at another.
+        ["Tokens__SigningKey"] = SigningKey,
     };
+
+    private static string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     public ProcessHost StartSilo(string name)
     {
