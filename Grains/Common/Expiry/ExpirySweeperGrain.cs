@@ -21,6 +21,9 @@ public sealed partial class ExpirySweeperGrain(
 {
     private const string ReminderName = "expiry-sweep";
 
+    /// <summary>Buckets one call walks at most: after a long outage the partition catches up over several ticks, 120× real time.</summary>
+    private const int MaxBucketsPerSweep = 120;
+
     public async Task StartAsync()
     {
         // The walk starts where the partition was first started; from then on it resumes where it stopped,
@@ -42,7 +45,7 @@ public sealed partial class ExpirySweeperGrain(
         var lastDue = Expiry.MinuteOf(time.GetUtcNow()) - 1;
         var minute = (sweeper.State.LastSweptMinute ?? lastDue) + 1;
         var swept = 0;
-        for (; minute <= lastDue; minute++)
+        for (; minute <= lastDue && swept < MaxBucketsPerSweep; minute++)
         {
             // A bucket that fails stops the walk here; the next tick resumes from it, so nothing is skipped.
             await GrainFactory.GetGrain<IExpiryBucketGrain>(Expiry.BucketKey(partition, minute)).SweepAsync();

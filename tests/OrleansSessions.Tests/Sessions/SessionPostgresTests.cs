@@ -29,6 +29,34 @@ public sealed class SessionPostgresTests(PostgresClusterFixture fixture)
         Assert.True(await RowsAsync(id) == 0, $"session {Hash(id)}: row still there after the sweep");
     }
 
+    private Task<long> StoredVersionAsync(string sessionId) => TestDatabase.ScalarAsync(
+        "select coalesce(max(version), 0) from orleansstorage where serviceid = @service and graintypestring = 'sessions.session' and grainidextensionstring = @id",
+        ("service", fixture.Cluster.Options.ServiceId), ("id", sessionId));
+
+    [Fact]
+    public async Task Reads_do_not_write_and_the_idle_slide_is_persisted_once_per_fraction_of_the_idle_timeout()
+    {
+        // Idle 20 min, fraction 0.25: the slide is persisted once it has moved 5 minutes.
+        var (id, grain, _) = await CreateAsync(client, Request(idle: TimeSpan.FromMinutes(20)));
+        var created = await StoredVersionAsync(id);
+        for (var i = 0; i < 50; i++)
+        {
+            fixture.Clock.Advance(TimeSpan.FromSeconds(5));
+            Assert.NotNull(await grain.GetAsync());
+        }
+
+        Assert.True(await StoredVersionAsync(id) == created, $"session {Hash(id)}: 50 reads within 5 minutes wrote to the database");
+
+        fixture.Clock.Advance(TimeSpan.FromMinutes(1));
+        await grain.GetAsync();
+        await Poll.UntilAsync(
+            async () => await StoredVersionAsync(id) == created + 1,
+            TimeSpan.FromSeconds(10),
+            $"the slide of session {Hash(id)} to be persisted once");
+        await grain.GetAsync();
+        Assert.True(await StoredVersionAsync(id) == created + 1, $"session {Hash(id)}: a read right after the persisted slide wrote again");
+    }
+
     [Fact]
     public async Task Rotation_under_concurrent_writes_keeps_every_acknowledged_write_under_the_new_id()
     {
