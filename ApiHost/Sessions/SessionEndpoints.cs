@@ -30,8 +30,8 @@ public sealed record SessionResponse(
     DateTimeOffset ExpiresAt,
     long Version)
 {
-    public static SessionResponse From(SessionView view) => new(
-        view.SessionId,
+    public static SessionResponse From(string sessionId, SessionView view) => new(
+        sessionId,
         view.UserId,
         view.Attributes.ToDictionary(a => a.Key, a => JsonDocument.Parse(a.Value).RootElement.Clone()),
         view.CreatedAt,
@@ -57,26 +57,26 @@ internal static class SessionEndpoints
                 Seconds(body.AbsoluteLifetimeSeconds, "absoluteLifetimeSeconds"),
                 body.ClientInfo ?? http.Request.Headers.UserAgent.ToString());
             var id = SessionIds.New();
-            var view = await grains.GetGrain<ISessionGrain>(id).CreateAsync(request);
-            return Session(http, view, StatusCodes.Status201Created);
+            var view = await grains.GetSessionGrain(id).CreateAsync(request);
+            return Session(http, id, view, StatusCodes.Status201Created);
         }).WithSummary("Creates a session (201, Location, ETag).");
 
         var session = sessions.MapGroup("/{sessionId}");
 
         session.MapGet("", async (string sessionId, HttpContext http, IGrainFactory grains)
-            => await Grain(grains, sessionId).GetAsync() is { } view ? Session(http, view) : throw new SessionNotFoundException())
+            => await Grain(grains, sessionId).GetAsync() is { } view ? Session(http, sessionId, view) : throw new SessionNotFoundException())
             .WithSummary("Reads a session and slides its idle deadline. Unknown, ended and malformed ids are all 404.");
 
         session.MapPut("/attributes/{key}", async (string sessionId, string key, JsonElement value, HttpContext http, IGrainFactory grains)
-            => Session(http, await Grain(grains, sessionId).SetAttributeAsync(key, value.GetRawText(), IfMatch(http))))
+            => Session(http, sessionId, await Grain(grains, sessionId).SetAttributeAsync(key, value.GetRawText(), IfMatch(http))))
             .WithSummary("Sets one attribute to any JSON value. If-Match with a stale ETag: 412.");
 
         session.MapDelete("/attributes/{key}", async (string sessionId, string key, HttpContext http, IGrainFactory grains)
-            => Session(http, await Grain(grains, sessionId).RemoveAttributeAsync(key, IfMatch(http))))
+            => Session(http, sessionId, await Grain(grains, sessionId).RemoveAttributeAsync(key, IfMatch(http))))
             .WithSummary("Removes one attribute.");
 
         session.MapPatch("", async (JsonElement patch, string sessionId, HttpContext http, IGrainFactory grains)
-            => Session(http, await Grain(grains, sessionId).PatchAsync(patch.GetRawText(), IfMatch(http))))
+            => Session(http, sessionId, await Grain(grains, sessionId).PatchAsync(patch.GetRawText(), IfMatch(http))))
             .Accepts<JsonElement>("application/merge-patch+json", "application/json")
             .WithSummary("Applies an RFC 7396 JSON merge patch to the attributes, all or nothing.");
 
@@ -87,11 +87,11 @@ internal static class SessionEndpoints
             .WithSummary("Invalidates the session.");
 
         session.MapPost("/rotate", async (string sessionId, HttpContext http, IGrainFactory grains)
-            => Session(http, await Grain(grains, sessionId).RotateAsync()))
+            => Moved(http, await Grain(grains, sessionId).RotateAsync()))
             .WithSummary("Moves the session to a new id; the old id is dead at once.");
 
         session.MapPost("/login", async (string sessionId, LoginRequest body, HttpContext http, IGrainFactory grains)
-            => Session(http, await Grain(grains, sessionId).BindUserAsync(body.UserId ?? throw Required("userId"))))
+            => Moved(http, await Grain(grains, sessionId).BindUserAsync(body.UserId ?? throw Required("userId"))))
             .WithSummary("Binds a user to the session, rotating its id (fixation defence).");
 
         return routes;
@@ -117,7 +117,7 @@ internal static class SessionEndpoints
 
     /// <summary>A malformed id is answered exactly like an unknown one, so ids cannot be probed.</summary>
     private static ISessionGrain Grain(IGrainFactory grains, string sessionId)
-        => SessionIds.IsWellFormed(sessionId) ? grains.GetGrain<ISessionGrain>(sessionId) : throw new SessionNotFoundException();
+        => SessionIds.IsWellFormed(sessionId) ? grains.GetSessionGrain(sessionId) : throw new SessionNotFoundException();
 
     private static IUserSessionsGrain Users(IGrainFactory grains, string userId)
     {
@@ -125,15 +125,17 @@ internal static class SessionEndpoints
         return grains.GetGrain<IUserSessionsGrain>(userId);
     }
 
-    private static IResult Session(HttpContext http, SessionView view, int status = StatusCodes.Status200OK)
+    private static IResult Session(HttpContext http, string sessionId, SessionView view, int status = StatusCodes.Status200OK)
     {
         http.Response.Headers.ETag = ETag(view.Version);
         http.Response.Headers.CacheControl = "no-store";
-        var body = SessionResponse.From(view);
+        var body = SessionResponse.From(sessionId, view);
         return status == StatusCodes.Status201Created
-            ? TypedResults.Created($"/sessions/{view.SessionId}", body)
+            ? TypedResults.Created($"/sessions/{sessionId}", body)
             : TypedResults.Ok(body);
     }
+
+    private static IResult Moved(HttpContext http, RotatedSession rotated) => Session(http, rotated.SessionId, rotated.Session);
 
     private static string ETag(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 

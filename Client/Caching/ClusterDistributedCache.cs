@@ -80,6 +80,6 @@ public sealed class ClusterDistributedCache(IGrainFactory grains) : IDistributed
             throw new ArgumentException($"Distributed cache keys are at most {CacheEntryLimits.MaxKeyLength} characters.", nameof(key));
         }
 
-        return grains.GetGrain<ICacheEntryGrain>(key);
+        return grains.GetCacheEntryGrain(key);
     }
 }

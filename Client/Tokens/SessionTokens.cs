@@ -89,13 +89,14 @@ public sealed partial class SessionTokens
             throw new SessionNotFoundException();
         }
 
-        var session = await grains.GetGrain<ISessionGrain>(sessionId).GetAsync() ?? throw new SessionNotFoundException();
-        return Issue(session);
+        var session = await grains.GetSessionGrain(sessionId).GetAsync() ?? throw new SessionNotFoundException();
+        return Issue(sessionId, session);
     }
 
     /// <summary>Issues a token for <paramref name="session"/>, expiring after the configured lifetime or with the session, whichever is first.</summary>
-    public SessionToken Issue(SessionView session)
+    public SessionToken Issue(string sessionId, SessionView session)
     {
+        ArgumentNullException.ThrowIfNull(sessionId);
         ArgumentNullException.ThrowIfNull(session);
 
         // JWT times are whole seconds; truncating both makes "exp" at or before the session's end, and the
@@ -105,7 +106,7 @@ public sealed partial class SessionTokens
         var expiresAt = WholeSeconds(session.ExpiresAt < lifetimeEnd ? session.ExpiresAt : lifetimeEnd);
         var claims = new Dictionary<string, object>
         {
-            [SessionIdClaim] = session.SessionId,
+            [SessionIdClaim] = sessionId,
 
             // A string, not a JSON number: a 64-bit stamp would lose digits in JavaScript clients.
             [SecurityStampClaim] = session.SecurityStamp.ToString(CultureInfo.InvariantCulture),
@@ -157,7 +158,7 @@ public sealed partial class SessionTokens
         }
 
         var userId = jwt.TryGetPayloadValue<string>(UserIdClaim, out var sub) ? sub : null;
-        var session = await grains.GetGrain<ISessionGrain>(sessionId).PeekAsync();
+        var session = await grains.GetSessionGrain(sessionId).PeekAsync();
         if (session is null)
         {
             return Refuse(SessionTokenFailure.SessionEnded, sessionId, exception: null);

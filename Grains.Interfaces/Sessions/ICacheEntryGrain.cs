@@ -4,7 +4,8 @@ namespace OrleansSessions.Sessions;
 
 /// <summary>
 /// One entry of the cluster-backed <c>IDistributedCache</c> (the client library's <c>ClusterDistributedCache</c>), keyed by
-/// the cache key; ASP.NET Core's <c>app.UseSession()</c> keeps one entry per session this way. Single activation gives
+/// the hash of the cache key (<see cref="CacheEntryGrainFactoryExtensions.GetCacheEntryGrain"/>), so a session key is never
+/// stored or logged; ASP.NET Core's <c>app.UseSession()</c> keeps one entry per session this way. Single activation gives
 /// every service read-your-writes. An entry past its deadline reads as <see langword="null"/> at once and its stored
 /// state is deleted. Reads slide a sliding deadline in memory; the slide is persisted once it has moved by more than a
 /// quarter of the sliding window, so most reads never touch the database.
@@ -31,4 +32,14 @@ public interface ICacheEntryGrain : IExpiringGrain
     /// <summary>Deletes the entry (idempotent).</summary>
     [Alias("remove")]
     Task RemoveAsync();
+}
+
+public static class CacheEntryGrainFactoryExtensions
+{
+    /// <summary>The grain of the cache entry with this key (keyed by the key's hash).</summary>
+    public static ICacheEntryGrain GetCacheEntryGrain(this IGrainFactory grains, string key)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        return grains.GetGrain<ICacheEntryGrain>(SessionIds.Hash(key));
+    }
 }

@@ -4,7 +4,9 @@ using OrleansSessions.Common;
 namespace OrleansSessions.Sessions;
 
 /// <summary>
-/// One server-side session, keyed by its opaque id. Sessions context: availability first — while the database is down,
+/// One server-side session, keyed by the HASH of its opaque id (<see cref="SessionIds.Hash"/>; use
+/// <see cref="SessionGrainFactoryExtensions.GetSessionGrain"/>): the id itself is never stored, logged or shown by the
+/// cluster, so neither a database dump nor a log line can be replayed as a session. Sessions context: availability first — while the database is down,
 /// reads of an active session are served from memory and writes are refused (never acknowledged, then lost).
 /// Single activation gives read-your-writes to every caller. Reads slide the idle deadline in memory; the slide is
 /// persisted at most once per configured fraction of the idle timeout, off the read path.
@@ -42,15 +44,25 @@ public interface ISessionGrain : IExpiringGrain
     [Alias("invalidate")]
     Task<bool> InvalidateAsync(SessionEndReason reason);
 
-    /// <summary>Moves the session to a new id, atomically: the old id is dead at once. Returns the session under its new id.</summary>
+    /// <summary>Moves the session to a new id, atomically: the old id is dead at once. Returns the new id and the session.</summary>
     [Alias("rotate")]
-    Task<SessionView> RotateAsync();
+    Task<RotatedSession> RotateAsync();
 
     /// <summary>Binds the session to a user (login), rotating its id as a fixation defence.</summary>
     [Alias("bind-user")]
-    Task<SessionView> BindUserAsync(string userId);
+    Task<RotatedSession> BindUserAsync(string userId);
 
-    /// <summary>Used by rotation only: takes over the state of the session being rotated, under this new id.</summary>
+    /// <summary>Used by rotation only: takes over the state of the session being rotated, under this new key.</summary>
     [Alias("adopt")]
     Task<SessionView> AdoptAsync(SessionView predecessor);
+}
+
+public static class SessionGrainFactoryExtensions
+{
+    /// <summary>The grain of the session with this id (keyed by the id's hash).</summary>
+    public static ISessionGrain GetSessionGrain(this IGrainFactory grains, string sessionId)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        return grains.GetGrain<ISessionGrain>(SessionIds.Hash(sessionId));
+    }
 }

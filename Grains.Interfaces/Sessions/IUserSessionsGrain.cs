@@ -22,17 +22,17 @@ public interface IUserSessionsGrain : IGrainWithStringKey
     /// <see cref="TooManySessionsException"/> or ends the oldest session, as configured.
     /// </summary>
     [Alias("register")]
-    Task RegisterAsync(string sessionId, UserSessionEntry entry);
+    Task RegisterAsync(string sessionIdHash, UserSessionEntry entry);
 
     /// <summary>Called by a session grain when it ends.</summary>
     [Alias("unregister")]
-    Task UnregisterAsync(string sessionId);
+    Task UnregisterAsync(string sessionIdHash);
 
     /// <summary>Called by a session grain when rotation moves it to a new id; not a new session for the limit.</summary>
     [Alias("move")]
-    Task MoveAsync(string fromSessionId, string toSessionId);
+    Task MoveAsync(string fromSessionIdHash, string toSessionIdHash);
 
     /// <summary>Called by a session grain when it persists a new last-access time.</summary>
     [Alias("touch")]
-    Task TouchAsync(string sessionId, DateTimeOffset lastAccessAt);
+    Task TouchAsync(string sessionIdHash, DateTimeOffset lastAccessAt);
 }

@@ -14,14 +14,15 @@ public sealed record SessionCreate(
     [property: Id(4)] string? ClientInfo);
 
 /// <summary>
-/// A session as callers see it. Attribute values are JSON texts. <see cref="Version"/> grows with every change of
+/// A session as callers see it (without its id, which the cluster never holds: see <see cref="ISessionGrain"/>).
+/// Attribute values are JSON texts. <see cref="Version"/> grows with every change of
 /// attributes or user and is the ETag; <see cref="SecurityStamp"/> changes when tokens issued before must stop working.
 /// </summary>
 [GenerateSerializer]
 [Immutable]
 [Alias("sessions.SessionView")]
 public sealed record SessionView(
-    [property: Id(0)] string SessionId,
+    [property: Id(0)] string SessionIdHash,
     [property: Id(1)] string? UserId,
     [property: Id(2)] ImmutableDictionary<string, string> Attributes,
     [property: Id(3)] DateTimeOffset CreatedAt,
@@ -35,6 +36,12 @@ public sealed record SessionView(
     /// <summary>The earlier of the two deadlines: when the session ends unless it is read again.</summary>
     public DateTimeOffset ExpiresAt => IdleExpiresAt < AbsoluteExpiresAt ? IdleExpiresAt : AbsoluteExpiresAt;
 }
+
+/// <summary>A session moved to a new id by rotation or login: the new id, which only the caller gets to see.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("sessions.RotatedSession")]
+public sealed record RotatedSession([property: Id(0)] string SessionId, [property: Id(1)] SessionView Session);
 
 /// <summary>One session in a user's list: the id only as its hash.</summary>
 [GenerateSerializer]

@@ -157,7 +157,7 @@ public sealed partial class CacheEntryGrain(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Still expired by its deadline, so it reads as null; the next access or the sweep deletes it.
-            LogClearFailed(logger, SessionIds.Hash(this.GetPrimaryKeyString()), e.Message);
+            LogClearFailed(logger, this.GetPrimaryKeyString(), e.Message);
         }
 
         return false;
@@ -193,7 +193,7 @@ public sealed partial class CacheEntryGrain(
         catch (Exception e) when (e is StoreUnavailableException or InconsistentStateException)
         {
             // Availability first: the slide stays in memory and is tried again after a later read.
-            LogSlideNotPersisted(logger, SessionIds.Hash(this.GetPrimaryKeyString()), e.Message);
+            LogSlideNotPersisted(logger, this.GetPrimaryKeyString(), e.Message);
         }
     }
 

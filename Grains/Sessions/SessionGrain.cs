@@ -24,7 +24,8 @@ public sealed partial class SessionGrain(
 
     private IGrainTimer? slideWriter;
 
-    private string Id => this.GetPrimaryKeyString();
+    /// <summary>The hash of the session id: the only form of the id the cluster holds.</summary>
+    private string Key => this.GetPrimaryKeyString();
 
     private bool Exists => session.RecordExists && !session.State.Ended;
 
@@ -80,7 +81,7 @@ public sealed partial class SessionGrain(
         // The per-user limit is checked before anything is stored, so a refused session leaves no trace.
         if (created.UserId is { } user)
         {
-            await Users(user).RegisterAsync(Id, Entry(created));
+            await Users(user).RegisterAsync(Key, Entry(created));
         }
 
         try
@@ -91,7 +92,7 @@ public sealed partial class SessionGrain(
         {
             if (created.UserId is { } registered)
             {
-                await Users(registered).UnregisterAsync(Id);
+                await Users(registered).UnregisterAsync(Key);
             }
 
             throw;
@@ -165,9 +166,9 @@ public sealed partial class SessionGrain(
         return true;
     }
 
-    public Task<SessionView> RotateAsync() => MoveToNewIdAsync(newUser: null);
+    public Task<RotatedSession> RotateAsync() => MoveToNewIdAsync(newUser: null);
 
-    public Task<SessionView> BindUserAsync(string userId)
+    public Task<RotatedSession> BindUserAsync(string userId)
     {
         Identifiers.Validate(userId, "userId");
         if (session.State.UserId is { } bound && bound != userId && Exists)
@@ -270,7 +271,7 @@ public sealed partial class SessionGrain(
     /// Rotation: the successor is stored under a fresh id first; only then does this id end (its row deleted). If ending
     /// fails, the successor is ended again, so the session lives under exactly one id whatever fails.
     /// </summary>
-    private async Task<SessionView> MoveToNewIdAsync(string? newUser)
+    private async Task<RotatedSession> MoveToNewIdAsync(string? newUser)
     {
         if (!await IsAliveAsync())
         {
@@ -281,19 +282,20 @@ public sealed partial class SessionGrain(
         var boundNow = newUser is not null && session.State.UserId != newUser;
         if (boundNow)
         {
-            await Users(newUser!).RegisterAsync(Id, Entry(session.State));
+            await Users(newUser!).RegisterAsync(Key, Entry(session.State));
         }
 
         var nextId = SessionIds.New();
-        var successor = GrainFactory.GetGrain<ISessionGrain>(nextId);
+        var nextKey = SessionIds.Hash(nextId);
+        var successor = GrainFactory.GetGrain<ISessionGrain>(nextKey);
         SessionView? view = null;
         try
         {
             view = await successor.AdoptAsync(View() with { UserId = user });
-            var rotated = Event(SessionEventKind.Rotated, user) with { NewSessionIdHash = SessionIds.Hash(nextId) };
+            var rotated = Event(SessionEventKind.Rotated, user) with { NewSessionIdHash = nextKey };
             ImmutableArray<SessionEvent> events = boundNow ? [rotated, Event(SessionEventKind.UserBound, user)] : [rotated];
-            await EndAsync(SessionEndReason.Rotated, events, user is null ? null : () => Users(user).MoveAsync(Id, nextId));
-            return view;
+            await EndAsync(SessionEndReason.Rotated, events, user is null ? null : () => Users(user).MoveAsync(Key, nextKey));
+            return new RotatedSession(nextId, view);
         }
         catch when (!session.State.Ended)
         {
@@ -305,7 +307,7 @@ public sealed partial class SessionGrain(
 
             if (boundNow)
             {
-                await Users(newUser!).UnregisterAsync(Id);
+                await Users(newUser!).UnregisterAsync(Key);
             }
 
             throw;
@@ -315,13 +317,13 @@ public sealed partial class SessionGrain(
     private Task EndAsync(SessionEndReason reason, SessionEvent ended)
         => EndAsync(reason, [ended], session.State.UserId is not { } user || reason is SessionEndReason.LoggedOutEverywhere or SessionEndReason.Evicted
             ? null // anonymous, or the user index ended it and has already dropped it
-            : () => Users(user).UnregisterAsync(Id));
+            : () => Users(user).UnregisterAsync(Key));
 
     /// <summary>Stores a tombstone with the events, tells the user index, publishes the events, then deletes the row.</summary>
     private async Task EndAsync(SessionEndReason reason, ImmutableArray<SessionEvent> events, Func<Task>? updateUserIndex)
     {
         await this.CommitAsync(session, session.State with { Ended = true, Outbox = events });
-        LogEnded(logger, SessionIds.Hash(Id), reason);
+        LogEnded(logger, Key, reason);
         if (updateUserIndex is not null)
         {
             await updateUserIndex();
@@ -364,7 +366,7 @@ public sealed partial class SessionGrain(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogOutboxNotPublished(logger, SessionIds.Hash(Id), e.Message);
+            LogOutboxNotPublished(logger, Key, e.Message);
         }
     }
 
@@ -382,20 +384,20 @@ public sealed partial class SessionGrain(
             await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess });
             if (session.State.UserId is { } user)
             {
-                await Users(user).TouchAsync(Id, lastAccess);
+                await Users(user).TouchAsync(Key, lastAccess);
             }
         }
         catch (Exception e) when (e is StoreUnavailableException or Orleans.Storage.InconsistentStateException)
         {
             // Availability first: the slide stays in memory and is tried again on a later read.
-            LogSlideNotPersisted(logger, SessionIds.Hash(Id), e.Message);
+            LogSlideNotPersisted(logger, Key, e.Message);
         }
     }
 
     private bool SlideDue() => lastAccess - session.State.LastAccessAt >= session.State.IdleTimeout * limits.SlidePersistFraction;
 
     private SessionView View() => new(
-        Id,
+        Key,
         session.State.UserId,
         session.State.Attributes,
         session.State.CreatedAt,
@@ -407,9 +409,9 @@ public sealed partial class SessionGrain(
         session.State.SecurityStamp);
 
     private SessionEvent Event(SessionEventKind kind, string? userId)
-        => new(Guid.NewGuid(), kind, SessionIds.Hash(Id), userId, time.GetUtcNow(), Correlation.Id, null);
+        => new(Guid.NewGuid(), kind, Key, userId, time.GetUtcNow(), Correlation.Id, null);
 
-    private UserSessionEntry Entry(SessionState state) => new(SessionIds.Hash(Id), state.CreatedAt, state.LastAccessAt, state.ClientInfo);
+    private UserSessionEntry Entry(SessionState state) => new(Key, state.CreatedAt, state.LastAccessAt, state.ClientInfo);
 
     private IUserSessionsGrain Users(string userId) => GrainFactory.GetGrain<IUserSessionsGrain>(userId);
 

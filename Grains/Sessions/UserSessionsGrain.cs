@@ -9,7 +9,7 @@ namespace OrleansSessions.Sessions;
 [Alias("sessions.UserSessionsState.v1")]
 public sealed record UserSessionsState
 {
-    /// <summary>Live sessions by session id (the id never leaves this grain; callers see hashes).</summary>
+    /// <summary>Live sessions by session id hash (the key of their grains).</summary>
     [Id(0)]
     public ImmutableDictionary<string, UserSessionEntry> Sessions { get; init; } = ImmutableDictionary<string, UserSessionEntry>.Empty;
 }
@@ -34,21 +34,20 @@ public sealed class UserSessionsGrain(
 
     public async Task<bool> EndSessionAsync(string sessionIdHash)
     {
-        var match = index.State.Sessions.FirstOrDefault(s => s.Value.SessionIdHash == sessionIdHash);
-        if (match.Key is null)
+        if (!index.State.Sessions.ContainsKey(sessionIdHash))
         {
             return false;
         }
 
-        await this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.Remove(match.Key) });
-        await EndSessionsAsync([match.Key], SessionEndReason.Invalidated);
+        await this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.Remove(sessionIdHash) });
+        await EndSessionsAsync([sessionIdHash], SessionEndReason.Invalidated);
         return true;
     }
 
-    public async Task RegisterAsync(string sessionId, UserSessionEntry entry)
+    public async Task RegisterAsync(string sessionIdHash, UserSessionEntry entry)
     {
         var sessions = index.State.Sessions;
-        if (sessions.ContainsKey(sessionId))
+        if (sessions.ContainsKey(sessionIdHash))
         {
             return;
         }
@@ -65,41 +64,41 @@ public sealed class UserSessionsGrain(
             sessions = sessions.Remove(evicted);
         }
 
-        await this.CommitAsync(index, index.State with { Sessions = sessions.Add(sessionId, entry) });
+        await this.CommitAsync(index, index.State with { Sessions = sessions.Add(sessionIdHash, entry) });
         if (evicted is not null)
         {
             await EndSessionsAsync([evicted], SessionEndReason.Evicted);
         }
     }
 
-    public Task UnregisterAsync(string sessionId)
-        => index.State.Sessions.ContainsKey(sessionId)
-            ? this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.Remove(sessionId) })
+    public Task UnregisterAsync(string sessionIdHash)
+        => index.State.Sessions.ContainsKey(sessionIdHash)
+            ? this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.Remove(sessionIdHash) })
             : Task.CompletedTask;
 
-    public Task MoveAsync(string fromSessionId, string toSessionId)
+    public Task MoveAsync(string fromSessionIdHash, string toSessionIdHash)
     {
-        if (!index.State.Sessions.TryGetValue(fromSessionId, out var entry))
+        if (!index.State.Sessions.TryGetValue(fromSessionIdHash, out var entry))
         {
             return Task.CompletedTask;
         }
 
-        var moved = entry with { SessionIdHash = SessionIds.Hash(toSessionId) };
-        return this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.Remove(fromSessionId).Add(toSessionId, moved) });
+        var moved = entry with { SessionIdHash = toSessionIdHash };
+        return this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.Remove(fromSessionIdHash).Add(toSessionIdHash, moved) });
     }
 
-    public Task TouchAsync(string sessionId, DateTimeOffset lastAccessAt)
-        => index.State.Sessions.TryGetValue(sessionId, out var entry) && entry.LastAccessAt < lastAccessAt
-            ? this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.SetItem(sessionId, entry with { LastAccessAt = lastAccessAt }) })
+    public Task TouchAsync(string sessionIdHash, DateTimeOffset lastAccessAt)
+        => index.State.Sessions.TryGetValue(sessionIdHash, out var entry) && entry.LastAccessAt < lastAccessAt
+            ? this.CommitAsync(index, index.State with { Sessions = index.State.Sessions.SetItem(sessionIdHash, entry with { LastAccessAt = lastAccessAt }) })
             : Task.CompletedTask;
 
     /// <summary>
     /// Ends sessions this index has already dropped. A session may call back into this grain while ending
     /// (to unregister, a no-op by then), so the call chain is allowed to re-enter.
     /// </summary>
-    private async Task EndSessionsAsync(IEnumerable<string> sessionIds, SessionEndReason reason)
+    private async Task EndSessionsAsync(IEnumerable<string> sessionIdHashes, SessionEndReason reason)
     {
         using var reentrancy = RequestContext.AllowCallChainReentrancy();
-        await Task.WhenAll(sessionIds.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).InvalidateAsync(reason)));
+        await Task.WhenAll(sessionIdHashes.Select(key => GrainFactory.GetGrain<ISessionGrain>(key).InvalidateAsync(reason)));
     }
 }

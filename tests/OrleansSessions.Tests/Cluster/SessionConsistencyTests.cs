@@ -54,7 +54,7 @@ public sealed class SessionConsistencyTests(ITestOutputHelper output) : IDisposa
 
         // Another .NET service: an Orleans client of the same cluster, calling the session grain in-process.
         using var service = await ConnectServiceAsync();
-        var grain = service.Services.GetRequiredService<IClusterClient>().GetGrain<ISessionGrain>(session.Id);
+        var grain = service.Services.GetRequiredService<IClusterClient>().GetSessionGrain(session.Id);
         var seen = await grain.GetAsync();
         Assert.True(seen?.Attributes["step"] == "6", $"session {hash}: the service saw {seen?.Attributes["step"]}");
         await grain.SetAttributeAsync("from", "\"service\"", expectedVersion: seen!.Version);

@@ -114,7 +114,7 @@ public sealed class DistributedSessionCacheTests(DistributedSessionFixture fixtu
         var readAt = Clock.GetUtcNow();
         await Second.GetAsync(key);
 
-        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<ICacheEntryGrain>(key));
+        await fixture.Cluster.DeactivateAsync(fixture.Client.GetCacheEntryGrain(key));
 
         Assert.True((await fixture.StoredEntryAsync(key))?.LastAccessAt == readAt, $"cache key '{key}': the slide in memory was lost on deactivation");
         Assert.True(await First.GetAsync(key) is { } value && value.SequenceEqual(Value), $"cache key '{key}' does not read back after its grain was reactivated");
@@ -144,7 +144,7 @@ public sealed class DistributedSessionCacheTests(DistributedSessionFixture fixtu
 
         var refused = await Assert.ThrowsAsync<CacheValueTooLargeException>(() => First.SetAsync(key, tooLarge, new DistributedCacheEntryOptions()));
         Assert.Contains("1048576", refused.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<CacheValueTooLargeException>(() => fixture.Client.GetGrain<ICacheEntryGrain>(key).SetAsync(tooLarge, CacheEntryTiming.None));
+        await Assert.ThrowsAsync<CacheValueTooLargeException>(() => fixture.Client.GetCacheEntryGrain(key).SetAsync(tooLarge, CacheEntryTiming.None));
         Assert.True(await Second.GetAsync(key) is null, $"cache key '{key}': a refused value was stored");
 
         await First.SetAsync(key, new byte[CacheEntryLimits.MaxValueBytes], new DistributedCacheEntryOptions());
@@ -175,7 +175,7 @@ public sealed class DistributedSessionCacheTests(DistributedSessionFixture fixtu
     public async Task The_expiry_call_answers_the_deadline_of_a_live_entry_and_deletes_a_due_one()
     {
         var key = NewKey();
-        var grain = fixture.Client.GetGrain<ICacheEntryGrain>(key);
+        var grain = fixture.Client.GetCacheEntryGrain(key);
         var deadline = Clock.GetUtcNow().AddMinutes(5);
         await First.SetAsync(key, Value, new DistributedCacheEntryOptions { AbsoluteExpiration = deadline });
 
@@ -192,7 +192,7 @@ public sealed class DistributedSessionCacheTests(DistributedSessionFixture fixtu
         var key = NewKey();
         await First.SetAsync(key, Value, new DistributedCacheEntryOptions());
 
-        Assert.Null(await fixture.Client.GetGrain<ICacheEntryGrain>(key).ExpireIfDueAsync());
+        Assert.Null(await fixture.Client.GetCacheEntryGrain(key).ExpireIfDueAsync());
         Clock.Advance(TimeSpan.FromHours(2));
         Assert.True(await Second.GetAsync(key) is not null, $"cache key '{key}' without a deadline expired");
         await First.RemoveAsync(key);

@@ -60,7 +60,7 @@ public sealed class DistributedSessionFixture : IAsyncLifetime
     {
         var storage = Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.State);
         var stored = new GrainState<CacheEntryState>();
-        await storage.ReadStateAsync(CacheEntryGrain.StateName, Client.GetGrain<ICacheEntryGrain>(key).GetGrainId(), stored);
+        await storage.ReadStateAsync(CacheEntryGrain.StateName, Client.GetCacheEntryGrain(key).GetGrainId(), stored);
         return stored.RecordExists && stored.State?.Value is not null ? stored.State : null;
     }
 }

@@ -109,9 +109,9 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
         var rotated = await grain.RotateAsync();
 
         Assert.NotEqual(id, rotated.SessionId);
-        Assert.Equal("1", rotated.Attributes["a"]);
+        Assert.Equal("1", rotated.Session.Attributes["a"]);
         Assert.True(await grain.GetAsync() is null, $"session {Hash(id)}: old id still alive after rotation");
-        Assert.NotNull(await client.GetGrain<ISessionGrain>(rotated.SessionId).GetAsync());
+        Assert.NotNull(await client.GetSessionGrain(rotated.SessionId).GetAsync());
         var evt = await log.WaitForAsync(SessionEventKind.Rotated, id);
         Assert.Equal(Hash(rotated.SessionId), evt.NewSessionIdHash);
     }
@@ -125,7 +125,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
         var bound = await grain.BindUserAsync(user);
 
         Assert.NotEqual(id, bound.SessionId);
-        Assert.Equal(user, bound.UserId);
+        Assert.Equal(user, bound.Session.UserId);
         Assert.True(await grain.GetAsync() is null, $"session {Hash(id)}: anonymous id survived the login");
         var listed = await client.GetGrain<IUserSessionsGrain>(user).ListAsync();
         Assert.Equal([Hash(bound.SessionId)], listed.Select(e => e.SessionIdHash).ToArray());
@@ -177,8 +177,8 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
         }
 
         var id = SessionIds.New();
-        await Assert.ThrowsAsync<TooManySessionsException>(() => client.GetGrain<ISessionGrain>(id).CreateAsync(Request(userId: user)));
-        Assert.True(await client.GetGrain<ISessionGrain>(id).GetAsync() is null, $"session {Hash(id)}: refused session exists");
+        await Assert.ThrowsAsync<TooManySessionsException>(() => client.GetSessionGrain(id).CreateAsync(Request(userId: user)));
+        Assert.True(await client.GetSessionGrain(id).GetAsync() is null, $"session {Hash(id)}: refused session exists");
         Assert.Equal(10, (await client.GetGrain<IUserSessionsGrain>(user).ListAsync()).Length);
     }
 
@@ -190,8 +190,8 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
         Correlation.Id = "corr-123";
         try
         {
-            await client.GetGrain<ISessionGrain>(id).CreateAsync(Request(userId: $"user-{Guid.NewGuid():N}"));
-            await client.GetGrain<ISessionGrain>(id).InvalidateAsync(SessionEndReason.Invalidated);
+            await client.GetSessionGrain(id).CreateAsync(Request(userId: $"user-{Guid.NewGuid():N}"));
+            await client.GetSessionGrain(id).InvalidateAsync(SessionEndReason.Invalidated);
         }
         finally
         {

@@ -13,9 +13,28 @@ public sealed class SessionPostgresTests(PostgresClusterFixture fixture)
 {
     private readonly IClusterClient client = fixture.Client;
 
+    /// <summary>Rows of the session; stored under the id's hash (the id itself is never stored).</summary>
     private Task<long> RowsAsync(string sessionId) => TestDatabase.ScalarAsync(
         "select count(*) from orleansstorage where serviceid = @service and graintypestring = 'sessions.session' and grainidextensionstring = @id",
-        ("service", fixture.Cluster.Options.ServiceId), ("id", sessionId));
+        ("service", fixture.Cluster.Options.ServiceId), ("id", Hash(sessionId)));
+
+    [Fact]
+    public async Task The_session_id_itself_is_never_stored_only_its_hash()
+    {
+        var user = $"user-{Guid.NewGuid():N}";
+        var (id, grain, _) = await CreateAsync(client, Request(userId: user));
+        var rotated = await grain.RotateAsync();
+
+        foreach (var raw in new[] { id, rotated.SessionId })
+        {
+            var leaks = await TestDatabase.ScalarAsync(
+                "select count(*) from orleansstorage where grainidextensionstring = @raw or position(convert_to(@raw, 'UTF8') in coalesce(payloadbinary, ''::bytea)) > 0",
+                ("raw", raw));
+            Assert.True(leaks == 0, $"session {Hash(raw)}: the raw id is stored in {leaks} row(s)");
+        }
+
+        Assert.True(await RowsAsync(rotated.SessionId) == 1, $"session {Hash(rotated.SessionId)}: no row under its hash");
+    }
 
     [Fact]
     public async Task The_expiry_sweep_deletes_the_rows_of_sessions_nobody_touches_again()
@@ -31,7 +50,7 @@ public sealed class SessionPostgresTests(PostgresClusterFixture fixture)
 
     private Task<long> StoredVersionAsync(string sessionId) => TestDatabase.ScalarAsync(
         "select coalesce(max(version), 0) from orleansstorage where serviceid = @service and graintypestring = 'sessions.session' and grainidextensionstring = @id",
-        ("service", fixture.Cluster.Options.ServiceId), ("id", sessionId));
+        ("service", fixture.Cluster.Options.ServiceId), ("id", Hash(sessionId)));
 
     [Fact]
     public async Task Reads_do_not_write_and_the_idle_slide_is_persisted_once_per_fraction_of_the_idle_timeout()
@@ -83,7 +102,7 @@ public sealed class SessionPostgresTests(PostgresClusterFixture fixture)
         Assert.Contains(outcomes, o => o.Acknowledged);
         Assert.Contains(outcomes, o => !o.Acknowledged);
 
-        var moved = await client.GetGrain<ISessionGrain>(rotated.SessionId).GetAsync();
+        var moved = await client.GetSessionGrain(rotated.SessionId).GetAsync();
         Assert.NotNull(moved);
         foreach (var (key, acknowledged) in outcomes)
         {
@@ -119,7 +138,7 @@ public sealed class SessionDurabilityTests
         var second = await TestClusters.StartAsync<PostgresSiloConfigurator>(serviceId);
         try
         {
-            var read = await second.Client.GetGrain<ISessionGrain>(id).GetAsync();
+            var read = await second.Client.GetSessionGrain(id).GetAsync();
             Assert.True(read is { Version: 2, UserId: "restart-user" }, $"session {Hash(id)} after restart: {read}");
             Assert.Equal("\"c9\"", read.Attributes["cart"]);
             Assert.Equal("2", read.Attributes["step"]);

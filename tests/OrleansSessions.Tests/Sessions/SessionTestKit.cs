@@ -17,7 +17,7 @@ public static class SessionTestKit
     public static async Task<(string Id, ISessionGrain Grain, SessionView View)> CreateAsync(IGrainFactory grains, SessionCreate request)
     {
         var id = SessionIds.New();
-        var grain = grains.GetGrain<ISessionGrain>(id);
+        var grain = grains.GetSessionGrain(id);
         return (id, grain, await grain.CreateAsync(request));
     }
 

@@ -25,16 +25,16 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
     /// <summary>The host's own instance: its key lets these tests forge tokens that differ from good ones in one respect.</summary>
     private SessionTokens HostTokens => api.Factory.Services.GetRequiredService<SessionTokens>();
 
-    private ISessionGrain Session(string id) => Grains.GetGrain<ISessionGrain>(id);
+    private ISessionGrain Session(string id) => Grains.GetSessionGrain(id);
 
     /// <summary>Creates a session over HTTP; the view (with its security stamp) is peeked from the grain, without sliding it.</summary>
-    private async Task<SessionView> NewSessionAsync(string? userId = null)
+    private async Task<TestSession> NewSessionAsync(string? userId = null)
     {
         var response = await http.PostAsJsonAsync("/sessions", new { userId });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST /sessions answered {(int)response.StatusCode}: {body}");
         var id = JsonSerializer.Deserialize<JsonElement>(body).GetProperty("id").GetString()!;
-        return await Session(id).PeekAsync() ?? throw new InvalidOperationException($"session {SessionIds.Hash(id)} vanished after its creation");
+        return new(id, await Session(id).PeekAsync() ?? throw new InvalidOperationException($"session {SessionIds.Hash(id)} vanished after its creation"));
     }
 
     private async Task<string> PostForNewIdAsync(string uri, object? body, string sessionId)

@@ -19,7 +19,7 @@ internal static class SessionTokenForgery
     public const string Audience = "orleanssessions";
 
     /// <summary>The claims <see cref="SessionTokens"/> would issue for <paramref name="session"/> at <paramref name="now"/>.</summary>
-    public static JsonObject Payload(SessionView session, DateTimeOffset now, TimeSpan lifetime)
+    public static JsonObject Payload(TestSession session, DateTimeOffset now, TimeSpan lifetime)
     {
         var payload = new JsonObject
         {
@@ -65,4 +65,14 @@ internal static class SessionTokenForgery
         => new(userId, ImmutableDictionary<string, string>.Empty, idleTimeout, null, "token tests");
 
     public static string NewUserId() => $"user-{Guid.NewGuid():N}";
+}
+
+/// <summary>A session as a test holds it: its id (which only its creator ever sees) and its view.</summary>
+public sealed record TestSession(string SessionId, SessionView View)
+{
+    public long SecurityStamp => View.SecurityStamp;
+
+    public string? UserId => View.UserId;
+
+    public DateTimeOffset ExpiresAt => View.ExpiresAt;
 }

@@ -36,10 +36,13 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
         },
         clock);
 
-    private ISessionGrain Session(string id) => grains.GetGrain<ISessionGrain>(id);
+    private ISessionGrain Session(string id) => grains.GetSessionGrain(id);
 
-    private async Task<SessionView> NewSessionAsync(string? userId = null, TimeSpan? idleTimeout = null)
-        => await Session(SessionIds.New()).CreateAsync(NewSession(userId, idleTimeout));
+    private async Task<TestSession> NewSessionAsync(string? userId = null, TimeSpan? idleTimeout = null)
+    {
+        var id = SessionIds.New();
+        return new(id, await Session(id).CreateAsync(NewSession(userId, idleTimeout)));
+    }
 
     private async Task AssertRefusedAsync(SessionTokens tokens, string token, SessionTokenFailure expected, string sessionId, string what)
     {
@@ -109,8 +112,8 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
         Assert.True(issued.ExpiresAt > current.ExpiresAt - TimeSpan.FromSeconds(2), $"session {SessionIds.Hash(session.SessionId)}: token expires {issued.ExpiresAt:O}, long before the session {current.ExpiresAt:O}");
 
         // Sub-second session deadlines round down: "exp" is in whole seconds and must not pass the deadline.
-        var view = session with { IdleExpiresAt = clock.GetUtcNow() + TimeSpan.FromSeconds(90.7), AbsoluteExpiresAt = clock.GetUtcNow().AddDays(1) };
-        var fromView = tokens.Issue(view);
+        var view = session.View with { IdleExpiresAt = clock.GetUtcNow() + TimeSpan.FromSeconds(90.7), AbsoluteExpiresAt = clock.GetUtcNow().AddDays(1) };
+        var fromView = tokens.Issue(session.SessionId, view);
         Assert.True(fromView.ExpiresAt <= view.ExpiresAt && fromView.ExpiresAt > view.ExpiresAt.AddSeconds(-1), $"session {SessionIds.Hash(session.SessionId)}: {fromView.ExpiresAt:O} vs {view.ExpiresAt:O}");
     }
 
