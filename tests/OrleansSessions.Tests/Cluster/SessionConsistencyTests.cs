@@ -38,6 +38,14 @@ public sealed class SessionConsistencyTests(ITestOutputHelper output) : IDisposa
             await Poll.UntilAsync(async () => (await http.GetAsync("/health/ready")).IsSuccessStatusCode, StartDeadline, $"{http.BaseAddress} ready");
         }
 
+        // The expiry sweep runs on one reminder per partition (not one per session), registered when the silo starts.
+        await Poll.UntilAsync(
+            async () => await TestDatabase.ScalarAsync(
+                "select count(*) from orleansreminderstable where serviceid = @service and remindername = 'expiry-sweep'",
+                ("service", cluster.ServiceId)) == OrleansSessions.Common.Expiry.Expiry.Partitions,
+            StartDeadline,
+            $"the {OrleansSessions.Common.Expiry.Expiry.Partitions} expiry-sweep reminders of service {cluster.ServiceId}");
+
         var created = await a.PostAsJsonAsync("/sessions", new { attributes = new { step = 1 } });
         var session = (await created.Content.ReadFromJsonAsync<SessionResponse>())!;
         var hash = SessionIds.Hash(session.Id);
