@@ -1,4 +1,3 @@
-using Npgsql;
 using Orleans.TestingHost;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
@@ -7,27 +6,16 @@ using OrleansSessions.Tests.Infrastructure;
 namespace OrleansSessions.Tests.Carts;
 
 /// <summary>Carts favour availability for reads: PostgreSQL goes away (through a proxy) while the cluster runs.</summary>
-public sealed class CartDatabaseOutageTests : IAsyncLifetime
+public sealed class CartDatabaseOutageTests : IClassFixture<ProxiedPostgresCluster>
 {
     private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(30);
-    private TcpProxy proxy = null!;
-    private TestCluster cluster = null!;
+    private readonly TcpProxy proxy;
+    private readonly TestCluster cluster;
 
-    public async Task InitializeAsync()
+    public CartDatabaseOutageTests(ProxiedPostgresCluster database)
     {
-        var database = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
-        proxy = new TcpProxy("127.0.0.1", database.Port);
-        database.Port = proxy.Port;
-        database.Timeout = 2;
-        database.CommandTimeout = 5;
-        cluster = await TestClusters.StartAsync<PostgresSiloConfigurator>(TestDatabase.UniqueId("outage"), database.ConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        proxy.Restore();
-        await cluster.DisposeAsync();
-        await proxy.DisposeAsync();
+        proxy = database.Proxy;
+        cluster = database.Cluster;
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using Npgsql;
 using Orleans.TestingHost;
 using OrleansSessions.Common;
 using OrleansSessions.Sessions;
@@ -152,27 +151,10 @@ public sealed class SessionDurabilityTests
 }
 
 /// <summary>Sessions favour availability: PostgreSQL goes away (through a proxy) while the cluster runs.</summary>
-public sealed class SessionDatabaseOutageTests : IAsyncLifetime
+public sealed class SessionDatabaseOutageTests(ProxiedPostgresCluster database) : IClassFixture<ProxiedPostgresCluster>
 {
-    private TcpProxy proxy = null!;
-    private TestCluster cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        var database = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);
-        proxy = new TcpProxy("127.0.0.1", database.Port);
-        database.Port = proxy.Port;
-        database.Timeout = 2;
-        database.CommandTimeout = 5;
-        cluster = await TestClusters.StartAsync<PostgresSiloConfigurator>(TestDatabase.UniqueId("sess-outage"), database.ConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        proxy.Restore();
-        await cluster.DisposeAsync();
-        await proxy.DisposeAsync();
-    }
+    private readonly TcpProxy proxy = database.Proxy;
+    private readonly TestCluster cluster = database.Cluster;
 
     [Fact]
     public async Task While_the_database_is_down_active_sessions_are_read_and_slid_in_memory_and_writes_are_refused()
