@@ -1,8 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansSessions.Common;
@@ -86,6 +86,9 @@ public sealed partial class SessionGrain(
 
         try
         {
+            // Filed with the sweep before it is stored: the sweep may visit a session that never came to be, but
+            // never misses one that did.
+            await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), created.ExpiresAt(now));
             await this.CommitAsync(session, created);
         }
         catch
@@ -99,7 +102,6 @@ public sealed partial class SessionGrain(
         }
 
         lastAccess = now;
-        await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), created.ExpiresAt(now));
         await PublishOutboxAsync();
         return View();
     }
@@ -200,9 +202,9 @@ public sealed partial class SessionGrain(
             ClientInfo = predecessor.ClientInfo,
             SecurityStamp = predecessor.SecurityStamp + 1,
         };
+        await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), adopted.ExpiresAt(now));
         await this.CommitAsync(session, adopted);
         lastAccess = now;
-        await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), adopted.ExpiresAt(now));
         return View();
     }
 
