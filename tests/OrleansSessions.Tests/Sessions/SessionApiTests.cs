@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansSessions.ApiHost.Sessions;
 using OrleansSessions.Tests.Infrastructure;
 
@@ -150,6 +151,22 @@ public sealed class SessionApiTests(EmbeddedApiFixture api)
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/sessions/{first.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/sessions/{second.Id}")).StatusCode);
         await ProblemAssert.IsProblemAsync(await http.DeleteAsync($"/users/{user}/sessions/{hash}"), HttpStatusCode.NotFound, "second delete by hash");
+    }
+
+    [Fact]
+    public async Task The_callers_correlation_id_is_echoed_and_carried_by_the_lifecycle_events()
+    {
+        var (session, _) = await CreateAsync();
+        var cluster = api.Factory.Services.GetRequiredService<IClusterClient>();
+        var log = await SessionTestKit.ListenAsync(cluster, session.Id);
+
+        using var login = new HttpRequestMessage(HttpMethod.Post, $"/sessions/{session.Id}/login") { Content = Json("{\"userId\":\"corr-user\"}") };
+        login.Headers.Add("X-Correlation-Id", "order-4711");
+        var response = await http.SendAsync(login);
+
+        Assert.Equal("order-4711", response.Headers.GetValues("X-Correlation-Id").Single());
+        var bound = await log.WaitForAsync(OrleansSessions.Sessions.SessionEventKind.UserBound, session.Id);
+        Assert.Equal("order-4711", bound.CorrelationId);
     }
 
     [Theory]
