@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
+using OrleansSessions.Client.Tokens;
 using OrleansSessions.Hosting;
 
 namespace OrleansSessions.ApiHost.Infrastructure;
@@ -27,6 +28,13 @@ internal static class ClusterConnectionExtensions
         var connectionString = builder.Configuration.GetConnectionString(ClusterSettings.ConnectionStringName)
             ?? throw new InvalidOperationException(
                 $"Cluster mode needs the connection string 'ConnectionStrings:{ClusterSettings.ConnectionStringName}'.");
+
+        // Several API hosts serve one estate: an ephemeral per-process key would make their tokens fail at each other.
+        if (string.IsNullOrEmpty(builder.Configuration[$"{SessionTokenOptions.SectionName}:{nameof(SessionTokenOptions.SigningKey)}"]))
+        {
+            throw new InvalidOperationException(
+                $"Cluster mode needs '{SessionTokenOptions.SectionName}:{nameof(SessionTokenOptions.SigningKey)}' (base64, at least {SessionTokenOptions.MinKeyBytes} bytes), shared by every API host.");
+        }
         var hostedBefore = builder.Services.Count(d => d.ServiceType == typeof(IHostedService));
         builder.Services.AddOrleansClient(client =>
         {

@@ -33,9 +33,22 @@ public sealed class UnreachableClusterTests : IDisposable
     {
         ["Orleans:Mode"] = "Cluster",
         ["ConnectionStrings:Orleans"] = $"Host=127.0.0.1;Port={FreePort.Next().ToString(CultureInfo.InvariantCulture)};Username=postgres;Timeout=1",
+        ["Tokens:SigningKey"] = Convert.ToBase64String(new byte[32]),
     });
 
     public void Dispose() => factory.Dispose();
+
+    [Fact]
+    public void Cluster_mode_refuses_to_start_without_a_shared_token_key()
+    {
+        using var keyless = new ApiHostFactory(new Dictionary<string, string>
+        {
+            ["Orleans:Mode"] = "Cluster",
+            ["ConnectionStrings:Orleans"] = "Host=127.0.0.1;Port=1;Username=postgres",
+        });
+        var error = Assert.Throws<InvalidOperationException>(() => keyless.StartClient());
+        Assert.Contains("Tokens:SigningKey", error.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Grain_backed_endpoints_answer_503_with_retry_after_while_the_cluster_is_unreachable()
