@@ -20,7 +20,7 @@ public sealed class StoreOutageGrainStorage(IGrainStorage inner) : IGrainStorage
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         => Translate(() => inner.ClearStateAsync(stateName, grainId, grainState));
 
-    public static bool IsOutage(Exception exception)
+    private static bool IsOutage(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
