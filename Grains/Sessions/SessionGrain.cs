@@ -239,7 +239,16 @@ public sealed partial class SessionGrain(
             return true;
         }
 
-        await EndAsync(SessionEndReason.Expired, Event(SessionEventKind.Expired, session.State.UserId));
+        try
+        {
+            await EndAsync(SessionEndReason.Expired, Event(SessionEventKind.Expired, session.State.UserId));
+        }
+        catch (StoreUnavailableException e)
+        {
+            // Expired is expired, store or no store: it reads as gone now, and the sweep deletes it later.
+            LogExpiryNotStored(logger, Key, e.Message);
+        }
+
         return false;
     }
 
@@ -480,6 +489,9 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionHash} ended: {Reason}")]
     private static partial void LogEnded(ILogger logger, string sessionHash, SessionEndReason reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash} expired but could not be ended in the store yet; the sweep retries: {Reason}")]
+    private static partial void LogExpiryNotStored(ILogger logger, string sessionHash, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: stored events not published yet, will retry: {Reason}")]
     private static partial void LogOutboxNotPublished(ILogger logger, string sessionHash, string reason);
