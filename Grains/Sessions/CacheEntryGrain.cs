@@ -23,7 +23,7 @@ public sealed partial class CacheEntryGrain(
     /// <summary>The earliest deadline this activation filed with the expiry sweep; a later deadline needs no new filing.</summary>
     private DateTimeOffset? filedFor;
 
-    private IGrainTimer? slideWriter;
+    private DeferredWrite? slideWriter;
 
     private bool Exists => entry.RecordExists && entry.State.Value is not null;
 
@@ -166,21 +166,14 @@ public sealed partial class CacheEntryGrain(
     private void Touch()
     {
         lastAccess = time.GetUtcNow();
-        if (entry.State.SlidingExpiration is { } window
-            && lastAccess - entry.State.LastAccessAt > window * SlidePersistFraction
-            && slideWriter is null)
+        if (entry.State.SlidingExpiration is { } window && lastAccess - entry.State.LastAccessAt > window * SlidePersistFraction)
         {
-            // Stored in a timer turn of its own: the read never waits on the database.
-            slideWriter = this.RegisterGrainTimer(
-                _ => TryPersistSlideAsync(),
-                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = false });
+            (slideWriter ??= new(this, TryPersistSlideAsync)).Request();
         }
     }
 
     private async Task TryPersistSlideAsync()
     {
-        slideWriter?.Dispose();
-        slideWriter = null;
         if (!Exists || lastAccess <= entry.State.LastAccessAt)
         {
             return;

@@ -22,7 +22,7 @@ public sealed partial class SessionGrain(
     /// <summary>Last access in memory: reads slide it without writing; it is persisted now and then (see <see cref="SlideDue"/>).</summary>
     private DateTimeOffset lastAccess;
 
-    private IGrainTimer? slideWriter;
+    private DeferredWrite? slideWriter;
 
     /// <summary>The hash of the session id: the only form of the id the cluster holds.</summary>
     private string Key => this.GetPrimaryKeyString();
@@ -114,12 +114,9 @@ public sealed partial class SessionGrain(
         }
 
         lastAccess = time.GetUtcNow();
-        if (SlideDue() && slideWriter is null)
+        if (SlideDue())
         {
-            // Persisted in a timer turn of its own: the read never waits on the database.
-            slideWriter = this.RegisterGrainTimer(
-                _ => TryPersistSlideAsync(),
-                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = false });
+            (slideWriter ??= new(this, TryPersistSlideAsync)).Request();
         }
 
         return View();
@@ -149,7 +146,7 @@ public sealed partial class SessionGrain(
                     ? attributes.Remove(key)
                     : attributes.SetItem(
                         CheckKey(key),
-                        JsonMergePatch.Apply(attributes.TryGetValue(key, out var current) ? JsonNode.Parse(current) : null, value)!.ToJsonString());
+                        CheckSize(JsonMergePatch.Apply(attributes.TryGetValue(key, out var current) ? JsonNode.Parse(current) : null, value)!.ToJsonString()));
             }
 
             return attributes;
@@ -383,8 +380,6 @@ public sealed partial class SessionGrain(
 
     private async Task TryPersistSlideAsync()
     {
-        slideWriter?.Dispose();
-        slideWriter = null;
         if (!Exists || lastAccess <= session.State.LastAccessAt)
         {
             return;
@@ -443,30 +438,24 @@ public sealed partial class SessionGrain(
 
     private string CheckJson(string json, string key)
     {
-        var bytes = Encoding.UTF8.GetByteCount(json);
-        if (bytes > limits.MaxValueBytes)
-        {
-            throw new SessionLimitExceededException("maxValueBytes", limits.MaxValueBytes, bytes);
-        }
-
+        CheckSize(json);
         _ = ParseJson(json, key);
         return json;
     }
 
+    /// <summary>The per-value budget; every value that enters the attributes passes here once.</summary>
+    private string CheckSize(string json)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(json);
+        return bytes > limits.MaxValueBytes ? throw new SessionLimitExceededException("maxValueBytes", limits.MaxValueBytes, bytes) : json;
+    }
+
+    /// <summary>The whole-session budgets (values were checked one by one as they came in).</summary>
     private ImmutableDictionary<string, string> CheckBudgets(ImmutableDictionary<string, string> attributes)
     {
         if (attributes.Count > limits.MaxKeys)
         {
             throw new SessionLimitExceededException("maxKeys", limits.MaxKeys, attributes.Count);
-        }
-
-        foreach (var value in attributes.Values)
-        {
-            var bytes = Encoding.UTF8.GetByteCount(value);
-            if (bytes > limits.MaxValueBytes)
-            {
-                throw new SessionLimitExceededException("maxValueBytes", limits.MaxValueBytes, bytes);
-            }
         }
 
         var total = attributes.Sum(a => (long)Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value));
