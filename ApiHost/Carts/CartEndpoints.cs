@@ -1,13 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+using OrleansSessions.ApiHost.Infrastructure;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
 
 namespace OrleansSessions.ApiHost.Carts;
 
 /// <summary>Request to add units of a SKU to a cart.</summary>
-public sealed record AddCartItemRequest(string? Sku, int? Quantity);
+public sealed record AddCartItemRequest(
+    [property: Required, MaxLength(Identifiers.MaxLength), RegularExpression(Identifiers.SchemaPattern)] string? Sku,
+    [property: Required, Range(CartRules.MinQuantity, CartRules.MaxQuantity)] int? Quantity);
 
 /// <summary>Request to set the quantity of a cart line.</summary>
-public sealed record SetCartItemQuantityRequest(int? Quantity);
+public sealed record SetCartItemQuantityRequest(
+    [property: Required, Range(CartRules.MinQuantity, CartRules.MaxQuantity)] int? Quantity);
 
 internal static class CartEndpoints
 {
@@ -16,30 +21,44 @@ internal static class CartEndpoints
         var carts = routes.MapGroup("/carts/{cartId}").WithTags("Carts");
 
         carts.MapGet("", (string cartId, IGrainFactory grains) => Cart(grains, cartId).GetAsync())
-            .WithSummary("Reads a cart; a cart never written to is empty.");
+            .WithSummary("Reads a cart; a cart never written to is empty.")
+            .ProducesProblems(StatusCodes.Status400BadRequest);
 
-        carts.MapPost("/items", (string cartId, AddCartItemRequest body, IGrainFactory grains) =>
+        carts.MapPost("/items", async (string cartId, HttpRequest request, IGrainFactory grains) =>
         {
+            var cart = Cart(grains, cartId);
+            var body = await JsonBody.ReadAsync<AddCartItemRequest>(request);
             var sku = Required(body.Sku, "sku");
             Identifiers.Validate(sku, "sku");
             var quantity = Required(body.Quantity, "quantity");
             CartRules.ValidateQuantity(quantity);
-            return Cart(grains, cartId).AddItemAsync(sku, quantity);
-        }).WithSummary("Adds units of a SKU (1..999 per line).");
+            return await cart.AddItemAsync(sku, quantity);
+        })
+            .WithSummary("Adds units of a SKU (1..999 per line, at most 100 lines).")
+            .AcceptsJson<AddCartItemRequest>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
-        carts.MapPut("/items/{sku}", (string cartId, string sku, SetCartItemQuantityRequest body, IGrainFactory grains) =>
+        carts.MapPut("/items/{sku}", async (string cartId, string sku, HttpRequest request, IGrainFactory grains) =>
         {
+            var cart = Cart(grains, cartId);
             Identifiers.Validate(sku, "sku");
+            var body = await JsonBody.ReadAsync<SetCartItemQuantityRequest>(request);
             var quantity = Required(body.Quantity, "quantity");
             CartRules.ValidateQuantity(quantity);
-            return Cart(grains, cartId).SetQuantityAsync(sku, quantity);
-        }).WithSummary("Sets the quantity of a line (1..999), creating it when absent.");
+            return await cart.SetQuantityAsync(sku, quantity);
+        })
+            .WithSummary("Sets the quantity of a line (1..999), creating it when absent.")
+            .AcceptsJson<SetCartItemQuantityRequest>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
         carts.MapDelete("/items/{sku}", (string cartId, string sku, IGrainFactory grains) =>
         {
+            var cart = Cart(grains, cartId);
             Identifiers.Validate(sku, "sku");
-            return Cart(grains, cartId).RemoveItemAsync(sku);
-        }).WithSummary("Removes a line; removing an absent line changes nothing.");
+            return cart.RemoveItemAsync(sku);
+        })
+            .WithSummary("Removes a line; removing an absent line changes nothing.")
+            .ProducesProblems(StatusCodes.Status400BadRequest);
 
         return routes;
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using OrleansSessions.ApiHost.Carts;
 using OrleansSessions.ApiHost.Sessions;
@@ -16,7 +17,7 @@ public static class ApiHostExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddClusterConnection();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemWording.Complete);
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOrleansSessionTokens(builder.Configuration);
 
@@ -24,15 +25,20 @@ public static class ApiHostExtensions
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         var maxBody = builder.Configuration.GetValue("Api:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
-        builder.Services.AddOpenApi();
+
+        // Numbers are numbers: web defaults would also read "60" as 60 and document every number as integer-or-string.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
+        builder.Services.AddApiContract();
         return builder;
     }
 
     public static WebApplication MapOrleansSessionsApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseExceptionHandler();
+        // First, so that every answer carries the correlation id, the exception handler's problems included.
         app.UseCorrelationId();
+        app.UseExceptionHandler();
+        app.UseDotSegmentGuard();
         app.UseStatusCodePages();
 
         app.MapOpenApi();
@@ -40,7 +46,7 @@ public static class ApiHostExtensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready) });
 
-        var grainBacked = app.MapGroup("").AddEndpointFilter<ClusterAvailabilityFilter>();
+        var grainBacked = app.MapGroup("").AddEndpointFilter<ClusterAvailabilityFilter>().ProducesUnavailable();
         grainBacked.MapCarts();
         grainBacked.MapSessions();
         grainBacked.MapUserSessions();

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Diagnostics;
 using OrleansSessions.Common;
 using OrleansSessions.Sessions;
@@ -19,12 +19,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             case DomainValidationException invalid:
                 return await WriteAsync(httpContext, exception, StatusCodes.Status400BadRequest, "Invalid request", invalid.Message, invalid.Field);
 
-            case BadHttpRequestException { InnerException: JsonException json } badJson:
-                var field = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : null;
-                var detail = field is null
-                    ? "The request body is not valid JSON."
-                    : $"'{field}' has a value of the wrong type or format.";
-                return await WriteAsync(httpContext, exception, badJson.StatusCode, "Malformed request body", detail, field);
+            case UnsupportedMediaTypeException unsupported:
+                httpContext.Response.Headers.Accept = unsupported.AcceptHeader;
+                return await WriteAsync(
+                    httpContext, exception, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", unsupported.Message, field: null);
 
             case SessionNotFoundException:
                 // One answer for unknown, expired, ended and malformed ids: no oracle.
@@ -41,9 +39,15 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             case TooManySessionsException tooMany:
                 return await WriteAsync(httpContext, exception, StatusCodes.Status409Conflict, "Too many sessions", tooMany.Message, field: null);
 
+            case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                var max = httpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+                return await WriteAsync(
+                    httpContext, exception, StatusCodes.Status413PayloadTooLarge, "Request body too large",
+                    $"The request body is larger than the {max} bytes this API accepts.", field: null, ("limit", "maxRequestBodyBytes"));
+
             case BadHttpRequestException bad:
-                var title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request";
-                return await WriteAsync(httpContext, exception, bad.StatusCode, title, bad.Message, field: null);
+                // Kestrel's and the framework's own wording stays out of the answer.
+                return await WriteAsync(httpContext, exception, bad.StatusCode, "Bad request", "The request is malformed.", field: null);
 
             case var e when ClusterOutage.Classify(e) is not OutageOutcome.None and var outcome:
                 LogOutage(logger, e.GetType().Name, e.Message);

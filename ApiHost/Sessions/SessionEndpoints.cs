@@ -2,45 +2,11 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Net.Http.Headers;
+using OrleansSessions.ApiHost.Infrastructure;
 using OrleansSessions.Common;
 using OrleansSessions.Sessions;
 
 namespace OrleansSessions.ApiHost.Sessions;
-
-/// <summary>Request to create a session. Attribute values are any JSON.</summary>
-public sealed record CreateSessionRequest(
-    string? UserId,
-    Dictionary<string, JsonElement>? Attributes,
-    int? IdleTimeoutSeconds,
-    int? AbsoluteLifetimeSeconds,
-    string? ClientInfo);
-
-/// <summary>Request to bind a user to a session (login).</summary>
-public sealed record LoginRequest(string? UserId);
-
-/// <summary>A session as the API shows it; the ETag header carries <see cref="Version"/>.</summary>
-public sealed record SessionResponse(
-    string Id,
-    string? UserId,
-    IReadOnlyDictionary<string, JsonElement> Attributes,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset LastAccessAt,
-    DateTimeOffset IdleExpiresAt,
-    DateTimeOffset AbsoluteExpiresAt,
-    DateTimeOffset ExpiresAt,
-    long Version)
-{
-    public static SessionResponse From(string sessionId, SessionView view) => new(
-        sessionId,
-        view.UserId,
-        view.Attributes.ToDictionary(a => a.Key, a => JsonDocument.Parse(a.Value).RootElement.Clone()),
-        view.CreatedAt,
-        view.LastAccessAt,
-        view.IdleExpiresAt,
-        view.AbsoluteExpiresAt,
-        view.ExpiresAt,
-        view.Version);
-}
 
 internal static class SessionEndpoints
 {
@@ -48,51 +14,88 @@ internal static class SessionEndpoints
     {
         var sessions = routes.MapGroup("/sessions").WithTags("Sessions");
 
-        sessions.MapPost("", async (CreateSessionRequest body, HttpContext http, IGrainFactory grains) =>
+        sessions.MapPost("", async (HttpContext http, IGrainFactory grains) =>
         {
-            var request = new SessionCreate(
-                body.UserId,
-                (body.Attributes ?? []).ToImmutableDictionary(a => a.Key, a => a.Value.GetRawText()),
-                Seconds(body.IdleTimeoutSeconds, "idleTimeoutSeconds"),
-                Seconds(body.AbsoluteLifetimeSeconds, "absoluteLifetimeSeconds"),
-                body.ClientInfo ?? http.Request.Headers.UserAgent.ToString());
+            // No body is an empty request: every field is optional.
+            var body = await JsonBody.ReadAsync<CreateSessionRequest>(http.Request, CreateSessionRequest.EnclosingLevels, whenAbsent: "{}");
             var id = SessionIds.New();
-            var view = await grains.GetSessionGrain(id).CreateAsync(request);
+            var view = await grains.GetSessionGrain(id).CreateAsync(body.ToCommand(http.Request.Headers.UserAgent));
             return Session(http, id, view, StatusCodes.Status201Created);
-        }).WithSummary("Creates a session (201, Location, ETag).");
+        })
+            .WithSummary("Creates a session (201, Location, ETag).")
+            .AcceptsJson<CreateSessionRequest>()
+            .ProducesSession(StatusCodes.Status201Created)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
         var session = sessions.MapGroup("/{sessionId}");
 
         session.MapGet("", async (string sessionId, HttpContext http, IGrainFactory grains)
             => await Grain(grains, sessionId).GetAsync() is { } view ? Session(http, sessionId, view) : throw new SessionNotFoundException())
-            .WithSummary("Reads a session and slides its idle deadline. Unknown, ended and malformed ids are all 404.");
+            .WithSummary("Reads a session and slides its idle deadline. Unknown, ended and malformed ids are all 404.")
+            .ProducesSession()
+            .ProducesProblems(StatusCodes.Status404NotFound);
 
-        session.MapPut("/attributes/{key}", async (string sessionId, string key, JsonElement value, HttpContext http, IGrainFactory grains)
-            => Session(http, sessionId, await Grain(grains, sessionId).SetAttributeAsync(key, value.GetRawText(), IfMatch(http))))
-            .WithSummary("Sets one attribute to any JSON value. If-Match with a stale ETag: 412.");
+        session.MapPut("/attributes/{key}", async (string sessionId, string key, HttpContext http, IGrainFactory grains) =>
+        {
+            var grain = Grain(grains, sessionId);
+            AttributeKeys.Validate(key);
+            var expected = IfMatch(http);
+            var value = await JsonBody.ReadRequiredAsync(http.Request);
+            return Session(http, sessionId, await grain.SetAttributeAsync(key, value, expected));
+        })
+            .WithSummary("Sets one attribute to any JSON value. If-Match with a stale ETag: 412.")
+            .AcceptsJson<JsonElement>()
+            .ProducesSession(ifMatch: true)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
-        session.MapDelete("/attributes/{key}", async (string sessionId, string key, HttpContext http, IGrainFactory grains)
-            => Session(http, sessionId, await Grain(grains, sessionId).RemoveAttributeAsync(key, IfMatch(http))))
-            .WithSummary("Removes one attribute.");
+        session.MapDelete("/attributes/{key}", async (string sessionId, string key, HttpContext http, IGrainFactory grains) =>
+        {
+            var grain = Grain(grains, sessionId);
+            AttributeKeys.Validate(key);
+            return Session(http, sessionId, await grain.RemoveAttributeAsync(key, IfMatch(http)));
+        })
+            .WithSummary("Removes one attribute (removing an absent one changes nothing but the version).")
+            .ProducesSession(ifMatch: true)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
-        session.MapPatch("", async (JsonElement patch, string sessionId, HttpContext http, IGrainFactory grains)
-            => Session(http, sessionId, await Grain(grains, sessionId).PatchAsync(patch.GetRawText(), IfMatch(http))))
-            .Accepts<JsonElement>("application/merge-patch+json", "application/json")
-            .WithSummary("Applies an RFC 7396 JSON merge patch to the attributes, all or nothing.");
+        session.MapPatch("", async (string sessionId, HttpContext http, IGrainFactory grains) =>
+        {
+            var grain = Grain(grains, sessionId);
+            var expected = IfMatch(http);
+            var patch = await JsonBody.ReadRequiredAsync(http.Request, enclosingLevels: 1, JsonBody.MergePatchJson, JsonBody.Json);
+            return Session(http, sessionId, await grain.PatchAsync(patch, expected));
+        })
+            .WithSummary("Applies an RFC 7396 JSON merge patch to the attributes, all or nothing.")
+            .AcceptsJson<Dictionary<string, JsonElement>>(JsonBody.MergePatchJson, JsonBody.Json)
+            .ProducesSession(ifMatch: true)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
         session.MapDelete("", async (string sessionId, IGrainFactory grains)
             => await Grain(grains, sessionId).InvalidateAsync(SessionEndReason.Invalidated)
                 ? Results.NoContent()
                 : throw new SessionNotFoundException())
-            .WithSummary("Invalidates the session.");
+            .WithSummary("Invalidates the session.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status404NotFound);
 
         session.MapPost("/rotate", async (string sessionId, HttpContext http, IGrainFactory grains)
             => Moved(http, await Grain(grains, sessionId).RotateAsync()))
-            .WithSummary("Moves the session to a new id; the old id is dead at once.");
+            .WithSummary("Moves the session to a new id; the old id is dead at once.")
+            .ProducesSession()
+            .ProducesProblems(StatusCodes.Status404NotFound);
 
-        session.MapPost("/login", async (string sessionId, LoginRequest body, HttpContext http, IGrainFactory grains)
-            => Moved(http, await Grain(grains, sessionId).BindUserAsync(body.UserId ?? throw Required("userId"))))
-            .WithSummary("Binds a user to the session, rotating its id (fixation defence).");
+        session.MapPost("/login", async (string sessionId, HttpContext http, IGrainFactory grains) =>
+        {
+            var grain = Grain(grains, sessionId);
+            var body = await JsonBody.ReadAsync<LoginRequest>(http.Request);
+            var userId = body.UserId ?? throw Required("userId");
+            Identifiers.Validate(userId, "userId");
+            return Moved(http, await grain.BindUserAsync(userId));
+        })
+            .WithSummary("Binds a user to the session, rotating its id (fixation defence).")
+            .AcceptsJson<LoginRequest>()
+            .ProducesSession()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
         return routes;
     }
@@ -101,16 +104,22 @@ internal static class SessionEndpoints
     {
         var users = routes.MapGroup("/users/{userId}/sessions").WithTags("Sessions");
 
-        users.MapGet("", async (string userId, IGrainFactory grains) => await Users(grains, userId).ListAsync())
-            .WithSummary("Lists the user's live sessions (id hashes, created, last access, client info).");
+        users.MapGet("", async (string userId, IGrainFactory grains) => await UserSessionList.ReadAsync(grains, Users(grains, userId)))
+            .WithSummary("Lists the user's live sessions (id hashes, created, current last access, client info).")
+            .Produces<IReadOnlyList<UserSessionResponse>>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
 
         users.MapDelete("", async (string userId, IGrainFactory grains)
-            => Results.Ok(new { ended = await Users(grains, userId).LogoutEverywhereAsync() }))
-            .WithSummary("Logs the user out everywhere.");
+            => new LogoutEverywhereResponse(await Users(grains, userId).LogoutEverywhereAsync()))
+            .WithSummary("Logs the user out everywhere.")
+            .Produces<LogoutEverywhereResponse>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
 
         users.MapDelete("/{sessionIdHash}", async (string userId, string sessionIdHash, IGrainFactory grains)
             => await Users(grains, userId).EndSessionAsync(sessionIdHash) ? Results.NoContent() : throw new SessionNotFoundException())
-            .WithSummary("Ends one of the user's sessions, named by its id hash.");
+            .WithSummary("Ends one of the user's sessions, named by its id hash.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
         return routes;
     }
@@ -133,6 +142,20 @@ internal static class SessionEndpoints
         return status == StatusCodes.Status201Created
             ? TypedResults.Created($"/sessions/{sessionId}", body)
             : TypedResults.Ok(body);
+    }
+
+    /// <summary>A session body with its ETag (and Location when created); If-Match honoured when <paramref name="ifMatch"/>.</summary>
+    private static RouteHandlerBuilder ProducesSession(this RouteHandlerBuilder builder, int status = StatusCodes.Status200OK, bool ifMatch = false)
+    {
+        builder.Produces<SessionResponse>(status)
+            .WithResponseHeader(status, "ETag", "The session's version, for If-Match.")
+            .WithResponseHeader(status, "Cache-Control", "no-store: a session is private to its holder.");
+        if (status == StatusCodes.Status201Created)
+        {
+            builder.WithResponseHeader(status, "Location", "/sessions/{id} of the new session.");
+        }
+
+        return ifMatch ? builder.WithIfMatch() : builder;
     }
 
     private static IResult Moved(HttpContext http, RotatedSession rotated) => Session(http, rotated.SessionId, rotated.Session);
@@ -163,13 +186,6 @@ internal static class SessionEndpoints
             ? version
             : -1;
     }
-
-    private static TimeSpan? Seconds(int? seconds, string field) => seconds switch
-    {
-        null => null,
-        > 0 => TimeSpan.FromSeconds(seconds.Value),
-        _ => throw new DomainValidationException(field, $"'{field}' must be a positive number of seconds."),
-    };
 
     private static DomainValidationException Required(string field) => new(field, $"'{field}' is required.");
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OrleansSessions.ApiHost.Infrastructure;
 using OrleansSessions.Client.Tokens;
 using OrleansSessions.Common;
 
@@ -15,12 +16,13 @@ internal static class TokenEndpoints
         routes.MapPost("/sessions/{sessionId}/token", async (string sessionId, SessionTokens tokens, IGrainFactory grains)
                 => TypedResults.Ok(await tokens.IssueAsync(sessionId, grains)))
             .WithTags("Session tokens")
-            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblems(StatusCodes.Status404NotFound)
             .WithSummary("Issues a signed token (JWT) for the session; it expires with the session at the latest.");
 
         routes.MapPost("/tokens/validate", async Task<Results<Ok<ValidatedSessionToken>, ProblemHttpResult>> (
-                ValidateSessionTokenRequest body, SessionTokens tokens, IGrainFactory grains, HttpContext http) =>
+                HttpContext http, SessionTokens tokens, IGrainFactory grains) =>
             {
+                var body = await JsonBody.ReadAsync<ValidateSessionTokenRequest>(http.Request);
                 var token = body.Token ?? throw new DomainValidationException("token", "'token' is required.");
                 var result = await tokens.ValidateAsync(token, grains);
                 if (result.IsValid)
@@ -36,6 +38,9 @@ internal static class TokenEndpoints
                     detail: "The token is not valid, has expired, or its session has ended or changed.");
             })
             .WithTags("Session tokens")
+            .AcceptsJson<ValidateSessionTokenRequest>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
+            .WithResponseHeader(StatusCodes.Status401Unauthorized, "WWW-Authenticate", "Bearer error=\"invalid_token\".")
             .WithSummary("Validates a session token: signature, issuer, audience, expiry, and that its session is alive and unchanged.");
 
         return routes;

@@ -7,8 +7,12 @@ public static partial class Identifiers
 {
     public const int MaxLength = 64;
 
+    /// <summary>The rule as an ECMA-262 pattern, for API documents (JSON Schema <c>pattern</c>).</summary>
+    public const string SchemaPattern = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$";
+
     /// <summary>Letters, digits and <c>. _ : -</c>, starting with a letter or digit, 1..64 characters.</summary>
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", RegexOptions.CultureInvariant)]
+    /// <remarks>Anchored with <c>\A</c> and <c>\z</c>: <c>$</c> would also match before a final newline.</remarks>
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
     public static bool IsValid(string? value) => value is not null && Pattern().IsMatch(value);

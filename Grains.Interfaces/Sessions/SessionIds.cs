@@ -8,6 +8,12 @@ public static class SessionIds
 {
     public const int Length = 43;
 
+    /// <summary>The shape of an id as an ECMA-262 pattern, for API documents.</summary>
+    public const string SchemaPattern = "^[A-Za-z0-9_-]{43}$";
+
+    /// <summary>The shape of an id hash (<see cref="Hash"/>) as an ECMA-262 pattern, for API documents.</summary>
+    public const string HashSchemaPattern = "^[A-Za-z0-9_-]{22}$";
+
     public static string New() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Whether <paramref name="id"/> has the shape of a session id; anything else is answered like an unknown id.</summary>

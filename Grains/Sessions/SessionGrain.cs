@@ -32,6 +32,7 @@ public sealed partial class SessionGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         lastAccess = session.State.LastAccessAt;
+        NormalizeStoredAttributes();
 
         // Events stored by an activation that died before publishing them go out now.
         await PublishOutboxAsync();
@@ -54,16 +55,16 @@ public sealed partial class SessionGrain(
         }
 
         var now = time.GetUtcNow();
-        var idle = Bounded(request.IdleTimeout ?? limits.DefaultIdleTimeout, limits.MinIdleTimeout, limits.MaxIdleTimeout, "idleTimeout");
-        var lifetime = Bounded(request.AbsoluteLifetime ?? limits.DefaultAbsoluteLifetime, limits.MinIdleTimeout, limits.MaxAbsoluteLifetime, "absoluteLifetime");
+        var idle = Bounded(request.IdleTimeout ?? limits.DefaultIdleTimeout, limits.MinIdleTimeout, limits.MaxIdleTimeout, "idleTimeoutSeconds");
+        var lifetime = Bounded(request.AbsoluteLifetime ?? limits.DefaultAbsoluteLifetime, limits.MinIdleTimeout, limits.MaxAbsoluteLifetime, "absoluteLifetimeSeconds");
         if (request.UserId is not null)
         {
             Identifiers.Validate(request.UserId, "userId");
         }
 
-        var attributes = CheckBudgets(request.Attributes.Aggregate(
+        var attributes = CheckBudgets((request.Attributes ?? ImmutableDictionary<string, string>.Empty).Aggregate(
             ImmutableDictionary<string, string>.Empty,
-            (all, a) => all.SetItem(CheckKey(a.Key), CheckJson(a.Value, a.Key))));
+            (all, a) => all.SetItem(AttributeKeys.Validate(a.Key, "attributes"), CheckValue(a.Value, $"attributes.{a.Key}"))));
         var created = new SessionState
         {
             UserId = request.UserId,
@@ -73,7 +74,7 @@ public sealed partial class SessionGrain(
             IdleTimeout = idle,
             AbsoluteExpiresAt = now + lifetime,
             Version = 1,
-            ClientInfo = request.ClientInfo is { Length: > 256 } info ? info[..256] : request.ClientInfo,
+            ClientInfo = SessionClientInfo.Normalize(request.ClientInfo),
             SecurityStamp = 1,
             Outbox = [Event(SessionEventKind.Created, request.UserId)],
         };
@@ -126,16 +127,30 @@ public sealed partial class SessionGrain(
         => Task.FromResult(Exists && time.GetUtcNow() < session.State.ExpiresAt(lastAccess) ? View() : null);
 
     public Task<SessionView> SetAttributeAsync(string key, string json, long? expectedVersion)
-        => ChangeAttributesAsync(expectedVersion, attributes => attributes.SetItem(CheckKey(key), CheckJson(json, key)));
+    {
+        // Checked before the session is touched: a refused value changes nothing, not even the idle deadline.
+        var value = CheckValue(json, "");
+        AttributeKeys.Validate(key);
+        return ChangeAttributesAsync(expectedVersion, attributes => attributes.SetItem(key, value));
+    }
 
     public Task<SessionView> RemoveAttributeAsync(string key, long? expectedVersion)
-        => ChangeAttributesAsync(expectedVersion, attributes => attributes.Remove(key));
+    {
+        AttributeKeys.Validate(key);
+        return ChangeAttributesAsync(expectedVersion, attributes => attributes.Remove(key));
+    }
 
     public Task<SessionView> PatchAsync(string mergePatch, long? expectedVersion)
     {
-        if (ParseJson(mergePatch, "patch") is not JsonObject patch)
+        ArgumentNullException.ThrowIfNull(mergePatch);
+        if (JsonNode.Parse(CanonicalJson.Canonicalize(mergePatch, "", enclosingLevels: 1).OrThrow()) is not JsonObject patch)
         {
-            throw new DomainValidationException("patch", "A merge patch must be a JSON object of attribute names.");
+            throw new DomainValidationException("body", "A merge patch must be a JSON object of attribute names.");
+        }
+
+        foreach (var (key, _) in patch)
+        {
+            AttributeKeys.Validate(key, "body");
         }
 
         return ChangeAttributesAsync(expectedVersion, attributes =>
@@ -144,9 +159,7 @@ public sealed partial class SessionGrain(
             {
                 attributes = value is null
                     ? attributes.Remove(key)
-                    : attributes.SetItem(
-                        CheckKey(key),
-                        CheckSize(JsonMergePatch.Apply(attributes.TryGetValue(key, out var current) ? JsonNode.Parse(current) : null, value)!.ToJsonString()));
+                    : attributes.SetItem(key, CheckValue(JsonMergePatch.Apply(StoredNode(attributes, key), value)!.ToJsonString(), key));
             }
 
             return attributes;
@@ -400,6 +413,42 @@ public sealed partial class SessionGrain(
         }
     }
 
+    /// <summary>
+    /// Values are held in canonical form (byte-equal on every read); one stored before that rule, or damaged, that
+    /// cannot be made canonical is set aside rather than left to fail every read. In memory only: the next write
+    /// stores the result.
+    /// </summary>
+    private void NormalizeStoredAttributes()
+    {
+        if (!Exists)
+        {
+            return;
+        }
+
+        var attributes = session.State.Attributes;
+        var setAside = session.State.SetAside;
+        foreach (var (key, value) in session.State.Attributes)
+        {
+            var canonical = AttributeKeys.IsValid(key) ? CanonicalJson.Canonicalize(value, key) : default;
+            if (!canonical.IsAccepted)
+            {
+                attributes = attributes.Remove(key);
+                setAside = setAside.SetItem(key, value);
+            }
+            else if (canonical.Json != value)
+            {
+                attributes = attributes.SetItem(key, canonical.Json!);
+            }
+        }
+
+        if (setAside.Count != session.State.SetAside.Count)
+        {
+            LogAttributesSetAside(logger, Key, setAside.Count - session.State.SetAside.Count);
+        }
+
+        session.State = session.State with { Attributes = attributes, SetAside = setAside };
+    }
+
     private bool SlideDue() => lastAccess - session.State.LastAccessAt >= session.State.IdleTimeout * limits.SlidePersistFraction;
 
     private SessionView View() => new(
@@ -421,33 +470,37 @@ public sealed partial class SessionGrain(
 
     private IUserSessionsGrain Users(string userId) => GrainFactory.GetGrain<IUserSessionsGrain>(userId);
 
+    /// <summary>A bound in the request's own terms: whole seconds, named as the HTTP field is.</summary>
     private static TimeSpan Bounded(TimeSpan value, TimeSpan min, TimeSpan max, string field)
         => value >= min && value <= max
             ? value
-            : throw new DomainValidationException(field, $"'{field}' must be between {min} and {max}.");
+            : throw new DomainValidationException(
+                field, $"'{field}' must be between {(long)min.TotalSeconds} and {(long)max.TotalSeconds} seconds.");
 
-    private string CheckKey(string key)
+    /// <summary>Every value that enters the attributes passes here once: canonical JSON within the per-value budget.</summary>
+    private string CheckValue(string json, string field)
     {
-        if (string.IsNullOrEmpty(key) || key.Length > limits.MaxKeyLength)
+        var canonical = CanonicalJson.Canonicalize(json, field).OrThrow();
+        var bytes = canonical.Length; // canonical JSON is ASCII: one byte a character
+        return bytes > limits.MaxValueBytes ? throw new SessionLimitExceededException("maxValueBytes", limits.MaxValueBytes, bytes) : canonical;
+    }
+
+    /// <summary>The stored value a merge patch applies to; one that cannot be parsed is replaced, not merged into.</summary>
+    private static JsonNode? StoredNode(ImmutableDictionary<string, string> attributes, string key)
+    {
+        if (!attributes.TryGetValue(key, out var current))
         {
-            throw new DomainValidationException("key", $"Attribute names must be 1..{limits.MaxKeyLength} characters.");
+            return null;
         }
 
-        return key;
-    }
-
-    private string CheckJson(string json, string key)
-    {
-        CheckSize(json);
-        _ = ParseJson(json, key);
-        return json;
-    }
-
-    /// <summary>The per-value budget; every value that enters the attributes passes here once.</summary>
-    private string CheckSize(string json)
-    {
-        var bytes = Encoding.UTF8.GetByteCount(json);
-        return bytes > limits.MaxValueBytes ? throw new SessionLimitExceededException("maxValueBytes", limits.MaxValueBytes, bytes) : json;
+        try
+        {
+            return JsonNode.Parse(current);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The whole-session budgets (values were checked one by one as they came in).</summary>
@@ -464,18 +517,6 @@ public sealed partial class SessionGrain(
             : attributes;
     }
 
-    private static JsonNode? ParseJson(string json, string field)
-    {
-        try
-        {
-            return JsonNode.Parse(json);
-        }
-        catch (JsonException)
-        {
-            throw new DomainValidationException(field, $"'{field}' is not valid JSON.");
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionHash} ended: {Reason}")]
     private static partial void LogEnded(ILogger logger, string sessionHash, SessionEndReason reason);
 
@@ -484,6 +525,9 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: stored events not published yet, will retry: {Reason}")]
     private static partial void LogOutboxNotPublished(ILogger logger, string sessionHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: {Count} stored attribute(s) cannot be served and were set aside")]
+    private static partial void LogAttributesSetAside(ILogger logger, string sessionHash, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: idle slide kept in memory, not persisted: {Reason}")]
     private static partial void LogSlideNotPersisted(ILogger logger, string sessionHash, string reason);

@@ -34,9 +34,6 @@ public sealed class SessionOptions
 
     public int MaxKeys { get; set; } = 256;
 
-    /// <summary>Attribute keys: 1..128 characters.</summary>
-    public int MaxKeyLength { get; set; } = 128;
-
     public int MaxSessionsPerUser { get; set; } = 10;
 
     public SessionLimitPolicy LimitPolicy { get; set; } = SessionLimitPolicy.Reject;

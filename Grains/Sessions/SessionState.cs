@@ -44,6 +44,13 @@ public sealed record SessionState
     [Id(10)]
     public ImmutableArray<SessionEvent> Outbox { get; init; } = [];
 
+    /// <summary>
+    /// Stored attributes that could not be served (written before values were canonicalized, or damaged): kept for an
+    /// operator, never served, so they cannot make the session unreadable. Filled when the session is loaded.
+    /// </summary>
+    [Id(11)]
+    public ImmutableDictionary<string, string> SetAside { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     public DateTimeOffset ExpiresAt(DateTimeOffset lastAccess)
         => lastAccess + IdleTimeout < AbsoluteExpiresAt ? lastAccess + IdleTimeout : AbsoluteExpiresAt;
 }
