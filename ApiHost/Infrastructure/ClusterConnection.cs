@@ -1,3 +1,5 @@
+using OrleansSessions.Common;
+
 namespace OrleansSessions.ApiHost.Infrastructure;
 
 /// <summary>
@@ -42,7 +44,7 @@ internal sealed partial class ReconnectForeverFilter(ILogger<ReconnectForeverFil
     public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
     {
         var attempt = Interlocked.Increment(ref attempts);
-        LogRetrying(logger, attempt, exception.Message);
+        LogRetrying(logger, attempt, LogText.Escape(exception.Message));
         await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 250.0 * attempt)), cancellationToken);
         return true;
     }

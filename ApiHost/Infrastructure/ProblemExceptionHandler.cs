@@ -50,7 +50,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 return await WriteAsync(httpContext, exception, bad.StatusCode, "Bad request", "The request is malformed.", field: null);
 
             case var e when ClusterOutage.Classify(e) is not OutageOutcome.None and var outcome:
-                LogOutage(logger, e.GetType().Name, e.Message);
+                LogOutage(logger, e.GetType().Name, LogText.Escape(e.Message));
                 await Problems.WriteUnavailableAsync(problems, httpContext, outcome, exception);
                 return true;
 

@@ -8,8 +8,8 @@ namespace OrleansSessions.Common;
 /// The one form in which JSON enters a grain: checked and rewritten so that whatever is stored can always be served
 /// back. Refused: malformed JSON, invalid UTF-8 (raw bytes inside strings), unpaired UTF-16 surrogates (<c>"\ud800"</c>),
 /// duplicate member names, comments, trailing commas, and nesting deeper than the caller's limit. Accepted JSON is
-/// rewritten minified, with strings escaped as ASP.NET Core's response writer escapes them, so the stored text is
-/// ASCII and is exactly what a response carries (byte-equal on every read).
+/// rewritten minified with System.Text.Json's default escaping (numbers keep their digits), so equal values are stored
+/// as equal ASCII text and every read of a value writes the same bytes.
 /// </summary>
 public static class CanonicalJson
 {

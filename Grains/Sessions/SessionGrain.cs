@@ -256,7 +256,7 @@ public sealed partial class SessionGrain(
         catch (StoreUnavailableException e)
         {
             // Expired is expired, store or no store: it reads as gone now, and the sweep deletes it later.
-            LogExpiryNotStored(logger, Key, e.Message);
+            LogExpiryNotStored(logger, Key, LogText.Escape(e.Message));
         }
 
         return false;
@@ -387,7 +387,7 @@ public sealed partial class SessionGrain(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogOutboxNotPublished(logger, Key, e.Message);
+            LogOutboxNotPublished(logger, Key, LogText.Escape(e.Message));
         }
     }
 

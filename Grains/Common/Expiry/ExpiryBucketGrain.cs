@@ -39,7 +39,7 @@ public sealed partial class ExpiryBucketGrain(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Filed again a minute on, so one failing grain never holds up the rest of the partition.
-                LogSweepFailed(logger, grain.Type.ToString(), e.Message);
+                LogSweepFailed(logger, grain.Type.ToString(), LogText.Escape(e.Message));
                 next = time.GetUtcNow().AddMinutes(1);
             }
 

@@ -64,7 +64,7 @@ public sealed partial class ExpirySweeperGrain(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogTickFailed(logger, e.Message);
+            LogTickFailed(logger, LogText.Escape(e.Message));
         }
     }
 

@@ -172,7 +172,7 @@ public sealed class SessionApiTests(EmbeddedApiFixture api)
     [Theory]
     [InlineData("{\"idleTimeoutSeconds\":0}", "idleTimeoutSeconds")]
     [InlineData("{\"idleTimeoutSeconds\":\"soon\"}", "idleTimeoutSeconds")]
-    [InlineData("{\"absoluteLifetimeSeconds\":99999999}", "absoluteLifetime")]
+    [InlineData("{\"absoluteLifetimeSeconds\":99999999}", "absoluteLifetimeSeconds")]
     [InlineData("{\"userId\":\"not a user id\"}", "userId")]
     public async Task Bad_create_requests_are_400_naming_the_field(string body, string field)
     {
