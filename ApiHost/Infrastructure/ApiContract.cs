@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
@@ -63,11 +65,42 @@ internal static class ApiContract
     };
 
     public static IServiceCollection AddApiContract(this IServiceCollection services)
-        => services.AddOpenApi(o => o.AddOperationTransformer((operation, context, _) =>
+        => services.AddOpenApi(o =>
         {
-            Describe(operation, context.Description.ActionDescriptor.EndpointMetadata);
-            return Task.CompletedTask;
-        }));
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                Describe(operation, context.Description.ActionDescriptor.EndpointMetadata);
+                return Task.CompletedTask;
+            });
+            o.AddSchemaTransformer((schema, context, _) =>
+            {
+                OnlyRequiredWhenSure(schema, context.JsonTypeInfo);
+                return Task.CompletedTask;
+            });
+        });
+
+    /// <summary>
+    /// Records' constructor parameters all come out as required; a nullable member is optional (a request may leave
+    /// it out, a problem document may not carry it) unless it is marked [Required].
+    /// </summary>
+    private static void OnlyRequiredWhenSure(OpenApiSchema schema, JsonTypeInfo type)
+    {
+        if (schema.Required is not { Count: > 0 } required || type.Kind != JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        foreach (var property in type.Properties)
+        {
+            var nullable = Nullable.GetUnderlyingType(property.PropertyType) is not null
+                || (!property.PropertyType.IsValueType && property.IsGetNullable);
+            var markedRequired = property.AttributeProvider?.IsDefined(typeof(RequiredAttribute), inherit: true) == true;
+            if (nullable && !markedRequired)
+            {
+                required.Remove(property.Name);
+            }
+        }
+    }
 
     /// <summary>A JSON request body (UTF-8 only; other media types or charsets are 415).</summary>
     public static RouteHandlerBuilder AcceptsJson<T>(this RouteHandlerBuilder builder, params string[] contentTypes)

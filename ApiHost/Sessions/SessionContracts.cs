@@ -59,7 +59,7 @@ public sealed record CreateSessionRequest(
 
 /// <summary>Request to bind a user to a session (login).</summary>
 public sealed record LoginRequest(
-    [property: MaxLength(Identifiers.MaxLength), RegularExpression(Identifiers.SchemaPattern)]
+    [property: Required, MaxLength(Identifiers.MaxLength), RegularExpression(Identifiers.SchemaPattern)]
     string? UserId);
 
 /// <summary>A session as the API shows it; the ETag header carries <see cref="Version"/>.</summary>

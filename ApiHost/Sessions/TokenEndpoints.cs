@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OrleansSessions.ApiHost.Infrastructure;
 using OrleansSessions.Client.Tokens;
@@ -6,7 +7,7 @@ using OrleansSessions.Common;
 namespace OrleansSessions.ApiHost.Sessions;
 
 /// <summary>Request to validate a session token.</summary>
-public sealed record ValidateSessionTokenRequest(string? Token);
+public sealed record ValidateSessionTokenRequest([property: Required] string? Token);
 
 internal static class TokenEndpoints
 {
