@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Microsoft.Extensions.Caching.Distributed;
 using OrleansSessions.Sessions;
 
@@ -9,9 +11,13 @@ namespace OrleansSessions.Client.Caching;
 /// Register it with <see cref="ServiceCollectionExtensions.AddOrleansSessionsDistributedCache"/>.
 /// </summary>
 /// <remarks>
-/// Expirations follow <see cref="DistributedCacheEntryOptions"/>: a relative expiration is resolved on the cluster's
-/// clock; an absolute date already passed stores nothing. Values are limited to <see cref="CacheEntryLimits.MaxValueBytes"/>
-/// (<see cref="CacheValueTooLargeException"/>) and keys to <see cref="CacheEntryLimits.MaxKeyLength"/> characters.
+/// Expirations follow <see cref="DistributedCacheEntryOptions"/> as <c>MemoryDistributedCache</c> reads them: a relative
+/// expiration is resolved on the cluster's clock; with both an absolute date and a relative expiration the earlier one
+/// wins; an absolute date already passed stores nothing and removes the old value. Values are limited to
+/// <see cref="CacheEntryLimits.MaxValueBytes"/> (<see cref="CacheValueTooLargeException"/>) and keys to
+/// <see cref="CacheEntryLimits.MaxKeyLength"/> characters of valid UTF-16: a key with a lone surrogate is refused with an
+/// <see cref="ArgumentException"/> (<c>MemoryDistributedCache</c> keeps it as its own key; here it has no UTF-8 form to
+/// hash, and replacing it would merge it with other keys).
 /// A cancelled token stops the wait, not a call already sent: a set may still land.
 /// </remarks>
 public sealed class ClusterDistributedCache(IGrainFactory grains) : IDistributedCache
@@ -80,6 +86,27 @@ public sealed class ClusterDistributedCache(IGrainFactory grains) : IDistributed
             throw new ArgumentException($"Distributed cache keys are at most {CacheEntryLimits.MaxKeyLength} characters.", nameof(key));
         }
 
+        // Checked here to name the argument; hashing the key refuses it too, for callers that do not come through here.
+        if (!IsValidUtf16(key))
+        {
+            throw new ArgumentException("Distributed cache keys must be valid UTF-16 text: this one has a lone surrogate.", nameof(key));
+        }
+
         return grains.GetCacheEntryGrain(key);
+    }
+
+    private static bool IsValidUtf16(ReadOnlySpan<char> text)
+    {
+        while (!text.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(text, out _, out var used) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            text = text[used..];
+        }
+
+        return true;
     }
 }

@@ -36,7 +36,10 @@ public interface ICacheEntryGrain : IExpiringGrain
 
 public static class CacheEntryGrainFactoryExtensions
 {
-    /// <summary>The grain of the cache entry with this key (keyed by the key's hash).</summary>
+    /// <summary>
+    /// The grain of the cache entry with this key (keyed by the key's hash). A key with a lone surrogate is refused with an
+    /// <see cref="ArgumentException"/> (<see cref="SessionIds.Hash"/>), so it cannot share an entry with another key.
+    /// </summary>
     public static ICacheEntryGrain GetCacheEntryGrain(this IGrainFactory grains, string key)
     {
         ArgumentNullException.ThrowIfNull(grains);

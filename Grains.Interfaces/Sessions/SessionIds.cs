@@ -14,14 +14,21 @@ public static class SessionIds
     /// <summary>The shape of an id hash (<see cref="Hash"/>) as an ECMA-262 pattern, for API documents.</summary>
     public const string HashSchemaPattern = "^[A-Za-z0-9_-]{22}$";
 
+    // Throws on a lone surrogate instead of writing U+FFFD for it, which would give distinct strings one hash.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public static string New() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Whether <paramref name="id"/> has the shape of a session id; anything else is answered like an unknown id.</summary>
     public static bool IsWellFormed(string? id)
         => id is { Length: Length } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
-    /// <summary>A stable, non-reversible handle for logs, events and the per-user index (128 bits of SHA-256).</summary>
-    public static string Hash(string id) => Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes(id)).AsSpan(0, 16));
+    /// <summary>
+    /// A stable, non-reversible handle for logs, events, the per-user index and grain keys (128 bits of SHA-256 of the
+    /// UTF-8 bytes). Text that is not valid UTF-16 (a lone surrogate) has no UTF-8 form and is refused with an
+    /// <see cref="EncoderFallbackException"/> (an <see cref="ArgumentException"/>).
+    /// </summary>
+    public static string Hash(string id) => Base64Url(SHA256.HashData(StrictUtf8.GetBytes(id)).AsSpan(0, 16));
 
     private static string Base64Url(ReadOnlySpan<byte> bytes)
         => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -84,8 +84,9 @@ public sealed partial class CacheEntryGrain(
         {
             Value = value,
 
-            // As in the stock IDistributedCache implementations, a relative expiration wins over an absolute date.
-            AbsoluteExpiresAt = timing.AbsoluteExpirationRelativeToNow is { } relative ? now + relative : timing.AbsoluteExpiration,
+            // The earlier of the two wins, as in MemoryDistributedCache: a relative expiration never keeps an entry past
+            // the date the caller also set.
+            AbsoluteExpiresAt = Earlier(timing.AbsoluteExpiration, now + timing.AbsoluteExpirationRelativeToNow),
             SlidingExpiration = timing.SlidingExpiration,
             LastAccessAt = now,
         };
@@ -136,6 +137,9 @@ public sealed partial class CacheEntryGrain(
         filedFor = null;
         return null;
     }
+
+    private static DateTimeOffset? Earlier(DateTimeOffset? first, DateTimeOffset? second)
+        => first is { } a && second is { } b ? (a < b ? a : b) : first ?? second;
 
     /// <summary>Alive, or deletes it now when its deadline has passed (expired entries read as null at once).</summary>
     private async Task<bool> IsAliveAsync()
