@@ -178,4 +178,18 @@ public sealed class SessionApiTests(EmbeddedApiFixture api)
     {
         await ProblemAssert.NamesFieldAsync(await http.PostAsync("/sessions", Json(body)), field, body);
     }
+
+    [Fact]
+    public async Task The_users_session_list_shows_each_sessions_current_last_access_before_the_slide_is_persisted()
+    {
+        var user = $"lister-{Guid.NewGuid():N}";
+        var (session, _) = await CreateAsync(new { userId = user, idleTimeoutSeconds = 3600 });
+
+        // A read slides the last access in the session's memory; with a 1 h idle timeout it is not written for 15 min.
+        var read = (await http.GetFromJsonAsync<SessionResponse>($"/sessions/{session.Id}"))!;
+        Assert.True(read.LastAccessAt > session.LastAccessAt, $"session {session.Id[..6]}…: the read did not slide");
+
+        var listed = (await http.GetFromJsonAsync<JsonElement>($"/users/{user}/sessions")).EnumerateArray().Single();
+        Assert.Equal(read.LastAccessAt, listed.GetProperty("lastAccessAt").GetDateTimeOffset());
+    }
 }
