@@ -109,14 +109,20 @@ internal static class SessionEndpoints
             .Produces<IReadOnlyList<UserSessionResponse>>()
             .ProducesProblems(StatusCodes.Status400BadRequest);
 
-        users.MapDelete("", async (string userId, IGrainFactory grains)
-            => new LogoutEverywhereResponse(await Users(grains, userId).LogoutEverywhereAsync()))
+        users.MapDelete("", async (string userId, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(userId, "userId");
+            return new LogoutEverywhereResponse(await grains.LogoutEverywhereAsync(userId));
+        })
             .WithSummary("Logs the user out everywhere.")
             .Produces<LogoutEverywhereResponse>()
             .ProducesProblems(StatusCodes.Status400BadRequest);
 
-        users.MapDelete("/{sessionIdHash}", async (string userId, string sessionIdHash, IGrainFactory grains)
-            => await Users(grains, userId).EndSessionAsync(sessionIdHash) ? Results.NoContent() : throw new SessionNotFoundException())
+        users.MapDelete("/{sessionIdHash}", async (string userId, string sessionIdHash, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(userId, "userId");
+            return await grains.EndUserSessionAsync(userId, sessionIdHash) ? Results.NoContent() : throw new SessionNotFoundException();
+        })
             .WithSummary("Ends one of the user's sessions, named by its id hash.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);

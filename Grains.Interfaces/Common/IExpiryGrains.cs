@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace OrleansSessions.Common;
 
 /// <summary>
@@ -7,8 +9,12 @@ namespace OrleansSessions.Common;
 [Alias("common.IExpiryBucketGrain")]
 public interface IExpiryBucketGrain : IGrainWithStringKey
 {
-    [Alias("add")]
-    Task AddAsync(GrainId grain);
+    /// <summary>
+    /// Files the grain here, unless this bucket's minute has been swept already (a clock running late, a deadline
+    /// already past): then nothing is filed and the answer is the first minute still open.
+    /// </summary>
+    [Alias("add.v2")]
+    Task<long?> AddAsync(GrainId grain);
 
     /// <summary>Asks every registered grain to expire if due; re-registers those whose deadline moved; then empties the bucket.</summary>
     [Alias("sweep")]
@@ -22,6 +28,12 @@ public interface IExpirySweeperGrain : IGrainWithIntegerKey
     /// <summary>Makes sure the partition's reminder is registered (idempotent; called at silo start).</summary>
     [Alias("start")]
     Task StartAsync();
+
+    /// <summary>The last bucket minute swept completely. Reads memory only, so buckets may ask while a sweep is running.</summary>
+    [ReadOnly]
+    [AlwaysInterleave]
+    [Alias("last-swept")]
+    Task<long?> LastSweptMinuteAsync();
 
     /// <summary>Sweeps every bucket that ended before now and was not swept yet. The reminder calls it every minute.</summary>
     [Alias("sweep-due")]

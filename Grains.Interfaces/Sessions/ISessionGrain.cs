@@ -25,8 +25,12 @@ public interface ISessionGrain : IExpiringGrain
     [Alias("get")]
     Task<SessionView?> GetAsync();
 
-    /// <summary>The session without sliding it (token validation, listings).</summary>
+    /// <summary>
+    /// The session without sliding it (token validation, listings). Reads memory only, so it may interleave with a
+    /// call in progress: the user index can ask while the session is waiting on the index, without a deadlock.
+    /// </summary>
     [ReadOnly]
+    [AlwaysInterleave]
     [Alias("peek")]
     Task<SessionView?> PeekAsync();
 
@@ -43,6 +47,18 @@ public interface ISessionGrain : IExpiringGrain
     /// <summary>Ends the session now. Returns false when it had already ended.</summary>
     [Alias("invalidate")]
     Task<bool> InvalidateAsync(SessionEndReason reason);
+
+    /// <summary>
+    /// Ends the session because its user's index unlisted it (log out everywhere, end by hash, eviction), then
+    /// confirms to the index; also when the session had ended already. Idempotent.
+    /// </summary>
+    [Alias("end-for-user")]
+    Task EndForUserAsync(string userId, SessionEndReason reason);
+
+    /// <summary>The same as <see cref="EndForUserAsync"/>, one way: the index sends it without waiting for the session.</summary>
+    [OneWay]
+    [Alias("end-for-user-one-way")]
+    Task EndForUserOneWayAsync(string userId, SessionEndReason reason);
 
     /// <summary>Moves the session to a new id, atomically: the old id is dead at once. Returns the new id and the session.</summary>
     [Alias("rotate")]

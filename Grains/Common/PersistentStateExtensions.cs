@@ -7,8 +7,10 @@ public static class PersistentStateExtensions
 {
     /// <summary>
     /// Stores <paramref name="next"/> and only then makes it the grain's state: a failed write leaves the activation
-    /// with the last stored state, so nothing unacknowledged is ever served. A conflicting write (another activation
-    /// wrote first) also deactivates this one, so the next call reloads what is stored.
+    /// with the last stored state, so nothing unacknowledged is ever served. When the write may have landed after all
+    /// (<see cref="StoreOutcomeUnknownException"/>) or another activation wrote first (<see cref="InconsistentStateException"/>),
+    /// memory can no longer be trusted to match the store: the activation is deactivated, so the next call reloads
+    /// what is stored.
     /// </summary>
     public static async Task CommitAsync<T>(this IGrainBase owner, IPersistentState<T> state, T next)
     {
@@ -20,21 +22,37 @@ public static class PersistentStateExtensions
         {
             await state.WriteStateAsync();
         }
-        catch (OrleansException e) when (e.InnerException is StoreUnavailableException unavailable)
-        {
-            // Orleans wraps storage failures; callers get the outage itself.
-            state.State = previous;
-            ExceptionDispatchInfo.Throw(unavailable);
-        }
         catch (Exception e)
         {
             state.State = previous;
-            if (e is InconsistentStateException)
-            {
-                owner.DeactivateOnIdle();
-            }
-
-            throw;
+            Rethrow(owner, e);
         }
+    }
+
+    /// <summary>Deletes the stored state, with the same failure handling as <see cref="CommitAsync{T}"/>.</summary>
+    public static async Task ClearAsync<T>(this IGrainBase owner, IPersistentState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(state);
+        try
+        {
+            await state.ClearStateAsync();
+        }
+        catch (Exception e)
+        {
+            Rethrow(owner, e);
+        }
+    }
+
+    private static void Rethrow(IGrainBase owner, Exception e)
+    {
+        // Orleans wraps storage failures; callers get the outage itself.
+        var cause = e is OrleansException { InnerException: StoreUnavailableException or StoreOutcomeUnknownException } wrapped ? wrapped.InnerException! : e;
+        if (cause is StoreOutcomeUnknownException or InconsistentStateException)
+        {
+            owner.DeactivateOnIdle();
+        }
+
+        ExceptionDispatchInfo.Throw(cause);
     }
 }

@@ -101,6 +101,7 @@ public static class SiloBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.TryAddKeyedSingleton(DomainClock.Key, TimeProvider.System);
+        silo.Services.TryAddSingleton<IEventPublisher, StreamEventPublisher>();
         silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
         silo.AddStartupTask<ExpirySweepStartup>();
 

@@ -113,7 +113,7 @@ public sealed partial class CacheEntryGrain(
     {
         if (entry.RecordExists)
         {
-            await entry.ClearStateAsync();
+            await this.ClearAsync(entry);
         }
     }
 
@@ -133,7 +133,7 @@ public sealed partial class CacheEntryGrain(
             return deadline;
         }
 
-        await entry.ClearStateAsync();
+        await this.ClearAsync(entry);
         filedFor = null;
         return null;
     }
@@ -156,7 +156,7 @@ public sealed partial class CacheEntryGrain(
 
         try
         {
-            await entry.ClearStateAsync();
+            await this.ClearAsync(entry);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -13,6 +13,7 @@ namespace OrleansSessions.Sessions;
 public sealed partial class SessionGrain(
     [PersistentState("sessions.session", StorageNames.State)] IPersistentState<SessionState> session,
     IOptions<SessionOptions> options,
+    IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<SessionGrain> logger)
     : Grain, ISessionGrain
@@ -24,6 +25,12 @@ public sealed partial class SessionGrain(
 
     private DeferredWrite? slideWriter;
 
+    /// <summary>While a change is being stored: the state before it, which interleaved peeks see.</summary>
+    private SessionState? beforeWrite;
+
+    /// <summary>Finishes an ended session's follow-up steps (user index, events) in a turn of its own.</summary>
+    private DeferredWrite? finisher;
+
     /// <summary>The hash of the session id: the only form of the id the cluster holds.</summary>
     private string Key => this.GetPrimaryKeyString();
 
@@ -34,8 +41,14 @@ public sealed partial class SessionGrain(
         lastAccess = session.State.LastAccessAt;
         NormalizeStoredAttributes();
 
-        // Events stored by an activation that died before publishing them go out now.
-        await PublishOutboxAsync();
+        // Steps stored by an activation that died before finishing them (events to publish, the user index to
+        // tell) run now, in a turn of their own: an activation never waits on the user index.
+        if (session.RecordExists && (!session.State.Outbox.IsEmpty || session.State.IndexStep is not null))
+        {
+            (finisher ??= new(this, FinishAsync)).Request();
+        }
+
+        await Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -90,15 +103,13 @@ public sealed partial class SessionGrain(
             // Filed with the sweep before it is stored: the sweep may visit a session that never came to be, but
             // never misses one that did.
             await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), created.ExpiresAt(now));
-            await this.CommitAsync(session, created);
+            await CommitSessionAsync(created);
         }
-        catch
+        catch (Exception e) when (created.UserId is { } registered && e is not StoreOutcomeUnknownException)
         {
-            if (created.UserId is { } registered)
-            {
-                await Users(registered).UnregisterAsync(Key);
-            }
-
+            // Not stored: give the slot back. (When the outcome is unknown the session may exist; an entry whose
+            // session does not is dropped by the index's limit check.) The original failure is what the caller hears.
+            await TryAsync(() => Users(registered).UnregisterAsync(Key), "unregister a session that was not created");
             throw;
         }
 
@@ -124,7 +135,11 @@ public sealed partial class SessionGrain(
     }
 
     public Task<SessionView?> PeekAsync()
-        => Task.FromResult(Exists && time.GetUtcNow() < session.State.ExpiresAt(lastAccess) ? View() : null);
+    {
+        // Interleaves with a change in flight: shows the last stored state, never one not yet acknowledged.
+        var state = beforeWrite ?? session.State;
+        return Task.FromResult(session.RecordExists && !state.Ended && time.GetUtcNow() < state.ExpiresAt(lastAccess) ? View(state) : null);
+    }
 
     public Task<SessionView> SetAttributeAsync(string key, string json, long? expectedVersion)
     {
@@ -173,10 +188,25 @@ public sealed partial class SessionGrain(
             return false;
         }
 
-        var kind = reason == SessionEndReason.LoggedOutEverywhere ? SessionEventKind.LoggedOutEverywhere : SessionEventKind.Invalidated;
-        await EndAsync(reason, Event(kind, session.State.UserId));
+        await EndAsync(reason, session.State.UserId is { } user ? SessionIndexStep.Unregister(user) : null);
         return true;
     }
+
+    public async Task EndForUserAsync(string userId, SessionEndReason reason)
+    {
+        if (Exists)
+        {
+            // Expired or not, it ends now, for the reason the index gave.
+            await EndAsync(reason, SessionIndexStep.ConfirmEnded(userId));
+            return;
+        }
+
+        // Gone already (or a tombstone): finish what is left and tell the index, which stops re-sending.
+        await FinishAsync();
+        await TryAsync(() => Users(userId).ConfirmEndedAsync(Key), "confirm an end to the user index");
+    }
+
+    public Task EndForUserOneWayAsync(string userId, SessionEndReason reason) => EndForUserAsync(userId, reason);
 
     public Task<RotatedSession> RotateAsync() => MoveToNewIdAsync(newUser: null);
 
@@ -200,6 +230,13 @@ public sealed partial class SessionGrain(
         }
 
         var now = time.GetUtcNow();
+
+        // A rotation that took longer than the session had left: nothing to adopt (and no deadline the sweep has passed).
+        if (predecessor.AbsoluteExpiresAt <= now)
+        {
+            throw new SessionNotFoundException();
+        }
+
         var adopted = new SessionState
         {
             UserId = predecessor.UserId,
@@ -213,7 +250,7 @@ public sealed partial class SessionGrain(
             SecurityStamp = predecessor.SecurityStamp + 1,
         };
         await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), adopted.ExpiresAt(now));
-        await this.CommitAsync(session, adopted);
+        await CommitSessionAsync(adopted);
         lastAccess = now;
         return View();
     }
@@ -222,8 +259,8 @@ public sealed partial class SessionGrain(
     {
         if (!Exists)
         {
-            // A tombstone still here has events to publish; the sweep comes back for it until they are out.
-            await PublishOutboxAsync();
+            // A tombstone still here has steps left; the sweep comes back for it until they are done.
+            await FinishAsync();
             return session.RecordExists ? time.GetUtcNow().AddMinutes(1) : null;
         }
 
@@ -232,8 +269,8 @@ public sealed partial class SessionGrain(
             return session.State.ExpiresAt(lastAccess);
         }
 
-        await EndAsync(SessionEndReason.Expired, Event(SessionEventKind.Expired, session.State.UserId));
-        return null;
+        await EndAsync(SessionEndReason.Expired, session.State.UserId is { } user ? SessionIndexStep.Unregister(user) : null);
+        return session.RecordExists ? time.GetUtcNow().AddMinutes(1) : null;
     }
 
     /// <summary>Alive, or ends it now when a deadline has passed (expired sessions read as gone at once).</summary>
@@ -251,9 +288,9 @@ public sealed partial class SessionGrain(
 
         try
         {
-            await EndAsync(SessionEndReason.Expired, Event(SessionEventKind.Expired, session.State.UserId));
+            await EndAsync(SessionEndReason.Expired, session.State.UserId is { } user ? SessionIndexStep.Unregister(user) : null);
         }
-        catch (StoreUnavailableException e)
+        catch (Exception e) when (e is StoreUnavailableException or StoreOutcomeUnknownException or Orleans.Storage.InconsistentStateException)
         {
             // Expired is expired, store or no store: it reads as gone now, and the sweep deletes it later.
             LogExpiryNotStored(logger, Key, LogText.Escape(e.Message));
@@ -277,7 +314,7 @@ public sealed partial class SessionGrain(
 
         var now = time.GetUtcNow();
         var attributes = CheckBudgets(change(session.State.Attributes));
-        await this.CommitAsync(session, session.State with
+        await CommitSessionAsync(session.State with
         {
             Attributes = attributes,
             Version = session.State.Version + 1,
@@ -289,8 +326,10 @@ public sealed partial class SessionGrain(
     }
 
     /// <summary>
-    /// Rotation: the successor is stored under a fresh id first; only then does this id end (its row deleted). If ending
-    /// fails, the successor is ended again, so the session lives under exactly one id whatever fails.
+    /// Rotation: the successor is stored under a fresh id first; then this id ends, its tombstone holding the user
+    /// index's move as a step to finish (retried from the tombstone until done). If this id cannot end, the successor
+    /// is ended again, so the session never lives on under two ids. If the index no longer lists this id (the user
+    /// logged out everywhere meanwhile), the move is refused, the successor ends too, and the rotation is a 404.
     /// </summary>
     private async Task<RotatedSession> MoveToNewIdAsync(string? newUser)
     {
@@ -309,76 +348,133 @@ public sealed partial class SessionGrain(
         var nextId = SessionIds.New();
         var nextKey = SessionIds.Hash(nextId);
         var successor = GrainFactory.GetGrain<ISessionGrain>(nextKey);
-        SessionView? view = null;
+        SessionView view;
         try
         {
             view = await successor.AdoptAsync(View() with { UserId = user });
             var rotated = Event(SessionEventKind.Rotated, user) with { NewSessionIdHash = nextKey };
             ImmutableArray<SessionEvent> events = boundNow ? [rotated, Event(SessionEventKind.UserBound, user)] : [rotated];
-            await EndAsync(SessionEndReason.Rotated, events, user is null ? null : () => Users(user).MoveAsync(Key, nextKey));
-            return new RotatedSession(nextId, view);
+            await StoreEndAsync(SessionEndReason.Rotated, events, user is null ? null : SessionIndexStep.Move(user, nextKey));
         }
         catch when (!session.State.Ended)
         {
-            // This id still holds the session: undo what the rotation did elsewhere.
-            if (view is not null)
-            {
-                await successor.InvalidateAsync(SessionEndReason.Rotated);
-            }
-
+            // This id still holds the session: undo what the rotation did elsewhere, never hiding why it failed.
+            await TryAsync(() => successor.InvalidateAsync(SessionEndReason.Rotated), "end the successor of a failed rotation");
             if (boundNow)
             {
-                await Users(newUser!).UnregisterAsync(Key);
+                await TryAsync(() => Users(newUser!).UnregisterAsync(Key), "unregister a failed login");
             }
 
             throw;
         }
-    }
 
-    private Task EndAsync(SessionEndReason reason, SessionEvent ended)
-        => EndAsync(reason, [ended], session.State.UserId is not { } user || reason is SessionEndReason.LoggedOutEverywhere or SessionEndReason.Evicted
-            ? null // anonymous, or the user index ended it and has already dropped it
-            : () => Users(user).UnregisterAsync(Key));
-
-    /// <summary>Stores a tombstone with the events, tells the user index, publishes the events, then deletes the row.</summary>
-    private async Task EndAsync(SessionEndReason reason, ImmutableArray<SessionEvent> events, Func<Task>? updateUserIndex)
-    {
-        await this.CommitAsync(session, session.State with { Ended = true, Outbox = events });
-        LogEnded(logger, Key, reason);
-        if (updateUserIndex is not null)
+        if (await FinishAsync() == IndexStepOutcome.Refused)
         {
-            await updateUserIndex();
+            throw new SessionNotFoundException();
         }
 
-        await PublishOutboxAsync();
+        return new RotatedSession(nextId, view);
+    }
+
+    /// <summary>Ends the session: the deciding tombstone is stored, then the follow-up steps run (and are retried if they fail).</summary>
+    private async Task EndAsync(SessionEndReason reason, SessionIndexStep? step)
+    {
+        var kind = reason switch
+        {
+            SessionEndReason.Expired => SessionEventKind.Expired,
+            SessionEndReason.LoggedOutEverywhere => SessionEventKind.LoggedOutEverywhere,
+            _ => SessionEventKind.Invalidated,
+        };
+        await StoreEndAsync(reason, [Event(kind, session.State.UserId)], step);
+        await FinishAsync();
     }
 
     /// <summary>
-    /// Publishes stored events; on success an ended session's row is deleted. Never throws: the change that raised the
-    /// events is stored either way, and what is not published stays in the outbox for the next try (activation, the
-    /// next change, or the expiry sweep).
+    /// Stores the tombstone: the session has ended from here on, whatever happens next. Its events join the outbox
+    /// (never replace what is still waiting there), and the user index step it still owes is stored with it.
+    /// </summary>
+    private async Task StoreEndAsync(SessionEndReason reason, ImmutableArray<SessionEvent> events, SessionIndexStep? step)
+    {
+        await CommitSessionAsync(session.State with { Ended = true, Outbox = session.State.Outbox.AddRange(events), IndexStep = step });
+        LogEnded(logger, Key, reason);
+    }
+
+    /// <summary>
+    /// The follow-up steps of a stored change: the user index step a tombstone owes, then its events; an ended
+    /// session's row is deleted once both are done. Never throws: what fails stays stored and is retried (the next
+    /// activation, the next change, or the sweep, which comes back to a tombstone every minute).
+    /// </summary>
+    private async Task<IndexStepOutcome> FinishAsync()
+    {
+        var outcome = IndexStepOutcome.Done;
+        if (session.RecordExists && session.State.IndexStep is { } step)
+        {
+            try
+            {
+                outcome = await RunAsync(step);
+                session.State = session.State with { IndexStep = null };
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogStepNotDone(logger, Key, step.Kind, LogText.Escape(e.Message));
+                outcome = IndexStepOutcome.Failed;
+                await TryAsync(() => Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), time.GetUtcNow().AddMinutes(1)), "file a tombstone for a retry");
+            }
+        }
+
+        await PublishOutboxAsync();
+        return outcome;
+    }
+
+    private async Task<IndexStepOutcome> RunAsync(SessionIndexStep step)
+    {
+        var index = Users(step.UserId);
+        switch (step.Kind)
+        {
+            case SessionIndexStepKind.Unregister:
+                await index.UnregisterAsync(Key);
+                return IndexStepOutcome.Done;
+
+            case SessionIndexStepKind.ConfirmEnded:
+                await index.ConfirmEndedAsync(Key);
+                return IndexStepOutcome.Done;
+
+            default:
+                if (await index.MoveAsync(Key, step.ToSessionIdHash!))
+                {
+                    return IndexStepOutcome.Done;
+                }
+
+                // Unlisted meanwhile: the session must not live on under the new id either.
+                await GrainFactory.GetGrain<ISessionGrain>(step.ToSessionIdHash!).EndForUserAsync(step.UserId, SessionEndReason.Invalidated);
+                return IndexStepOutcome.Refused;
+        }
+    }
+
+    /// <summary>
+    /// Publishes stored events; then an ended session with no step left has its row deleted. Never throws: what is
+    /// not published stays in the outbox for the next try (activation, the next change, or the expiry sweep).
     /// </summary>
     private async Task PublishOutboxAsync()
     {
-        if (!session.RecordExists || session.State.Outbox.IsEmpty)
+        if (!session.RecordExists)
         {
             return;
         }
 
         try
         {
-            var provider = this.GetStreamProvider(StreamNames.Provider);
             foreach (var e in session.State.Outbox)
             {
-                await provider.GetStream<SessionEvent>(StreamId.Create(SessionEvent.StreamNamespace, e.SessionIdHash)).OnNextAsync(e);
+                await publisher.PublishAsync(StreamId.Create(SessionEvent.StreamNamespace, e.SessionIdHash), e);
             }
 
-            if (session.State.Ended)
+            if (session.State.Ended && session.State.IndexStep is null)
             {
-                await session.ClearStateAsync();
+                await this.ClearAsync(session);
                 DeactivateOnIdle();
             }
-            else
+            else if (!session.State.Outbox.IsEmpty)
             {
                 // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that
                 // consumers drop by event id).
@@ -388,6 +484,19 @@ public sealed partial class SessionGrain(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogOutboxNotPublished(logger, Key, LogText.Escape(e.Message));
+        }
+    }
+
+    /// <summary>A compensation or follow-up that must not hide the failure the caller is about to hear (or a success).</summary>
+    private async Task TryAsync(Func<Task> step, string what)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogStepFailed(logger, Key, what, LogText.Escape(e.Message));
         }
     }
 
@@ -451,17 +560,33 @@ public sealed partial class SessionGrain(
 
     private bool SlideDue() => lastAccess - session.State.LastAccessAt >= session.State.IdleTimeout * limits.SlidePersistFraction;
 
-    private SessionView View() => new(
+    /// <summary>Stores a change, keeping the state it replaces visible to interleaved peeks until it is stored.</summary>
+    private async Task CommitSessionAsync(SessionState next)
+    {
+        beforeWrite = session.State;
+        try
+        {
+            await this.CommitAsync(session, next);
+        }
+        finally
+        {
+            beforeWrite = null;
+        }
+    }
+
+    private SessionView View() => View(session.State);
+
+    private SessionView View(SessionState state) => new(
         Key,
-        session.State.UserId,
-        session.State.Attributes,
-        session.State.CreatedAt,
+        state.UserId,
+        state.Attributes,
+        state.CreatedAt,
         lastAccess,
-        lastAccess + session.State.IdleTimeout,
-        session.State.AbsoluteExpiresAt,
-        session.State.Version,
-        session.State.ClientInfo,
-        session.State.SecurityStamp);
+        lastAccess + state.IdleTimeout,
+        state.AbsoluteExpiresAt,
+        state.Version,
+        state.ClientInfo,
+        state.SecurityStamp);
 
     private SessionEvent Event(SessionEventKind kind, string? userId)
         => new(Guid.NewGuid(), kind, Key, userId, time.GetUtcNow(), Correlation.Id, null);
@@ -522,6 +647,12 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash} expired but could not be ended in the store yet; the sweep retries: {Reason}")]
     private static partial void LogExpiryNotStored(ILogger logger, string sessionHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: user index step {Step} not done yet, will retry: {Reason}")]
+    private static partial void LogStepNotDone(ILogger logger, string sessionHash, SessionIndexStepKind step, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: could not {What}: {Reason}")]
+    private static partial void LogStepFailed(ILogger logger, string sessionHash, string what, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: stored events not published yet, will retry: {Reason}")]
     private static partial void LogOutboxNotPublished(ILogger logger, string sessionHash, string reason);

@@ -51,6 +51,50 @@ public sealed record SessionState
     [Id(11)]
     public ImmutableDictionary<string, string> SetAside { get; init; } = ImmutableDictionary<string, string>.Empty;
 
+    /// <summary>What an ended session still owes the user index; stored with the tombstone, retried until done.</summary>
+    [Id(12)]
+    public SessionIndexStep? IndexStep { get; init; }
+
     public DateTimeOffset ExpiresAt(DateTimeOffset lastAccess)
         => lastAccess + IdleTimeout < AbsoluteExpiresAt ? lastAccess + IdleTimeout : AbsoluteExpiresAt;
+}
+
+public enum SessionIndexStepKind
+{
+    /// <summary>The session ended on its own (invalidated, expired): drop it from the user's list.</summary>
+    Unregister,
+
+    /// <summary>The session moved to a new id (rotation, login): move the entry; refused when the old id was unlisted meanwhile.</summary>
+    Move,
+
+    /// <summary>The index asked the session to end: confirm, so it stops re-sending.</summary>
+    ConfirmEnded,
+}
+
+/// <summary>A user index call an ended session still owes, stored with its tombstone.</summary>
+[GenerateSerializer]
+[Immutable]
+[Alias("sessions.SessionIndexStep.v1")]
+public sealed record SessionIndexStep(
+    [property: Id(0)] SessionIndexStepKind Kind,
+    [property: Id(1)] string UserId,
+    [property: Id(2)] string? ToSessionIdHash)
+{
+    public static SessionIndexStep Unregister(string userId) => new(SessionIndexStepKind.Unregister, userId, null);
+
+    public static SessionIndexStep Move(string userId, string toSessionIdHash) => new(SessionIndexStepKind.Move, userId, toSessionIdHash);
+
+    public static SessionIndexStep ConfirmEnded(string userId) => new(SessionIndexStepKind.ConfirmEnded, userId, null);
+}
+
+/// <summary>How a tombstone's user index step went.</summary>
+internal enum IndexStepOutcome
+{
+    Done,
+
+    /// <summary>The move was refused (the old id was unlisted meanwhile); the new id was ended too.</summary>
+    Refused,
+
+    /// <summary>The index could not be reached; the step stays stored and is retried.</summary>
+    Failed,
 }

@@ -19,37 +19,60 @@ public sealed partial class ExpiryBucketGrain(
     ILogger<ExpiryBucketGrain> logger)
     : Grain, IExpiryBucketGrain
 {
-    public async Task AddAsync(GrainId grain)
+    /// <summary>Set once this activation has swept the bucket; a later add is refused without asking the sweeper.</summary>
+    private bool swept;
+
+    private (int Partition, long Minute) Bucket => Expiry.ParseBucketKey(this.GetPrimaryKeyString());
+
+    public async Task<long?> AddAsync(GrainId grain)
     {
-        if (!bucket.State.Grains.Contains(grain))
+        if (swept)
         {
-            await this.CommitAsync(bucket, bucket.State with { Grains = bucket.State.Grains.Add(grain) });
+            return Bucket.Minute + 1;
         }
+
+        if (bucket.State.Grains.Contains(grain))
+        {
+            return null;
+        }
+
+        // A bucket the sweeper has passed is never swept again: whatever is filed there would be forgotten.
+        var (partition, minute) = Bucket;
+        if (await GrainFactory.GetGrain<IExpirySweeperGrain>(partition).LastSweptMinuteAsync() is { } last && last >= minute)
+        {
+            return last + 1;
+        }
+
+        await this.CommitAsync(bucket, bucket.State with { Grains = bucket.State.Grains.Add(grain) });
+        return null;
     }
 
     public async Task SweepAsync()
     {
+        var next = Bucket.Minute + 1;
         foreach (var grain in bucket.State.Grains)
         {
-            DateTimeOffset? next;
+            DateTimeOffset? later;
             try
             {
-                next = await GrainFactory.GetGrain<IExpiringGrain>(grain).ExpireIfDueAsync();
+                later = await GrainFactory.GetGrain<IExpiringGrain>(grain).ExpireIfDueAsync();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Filed again a minute on, so one failing grain never holds up the rest of the partition.
                 LogSweepFailed(logger, grain.Type.ToString(), LogText.Escape(e.Message));
-                next = time.GetUtcNow().AddMinutes(1);
+                later = time.GetUtcNow().AddMinutes(1);
             }
 
-            if (next is { } later)
+            if (later is { } deadline)
             {
-                await Expiry.ScheduleAsync(GrainFactory, grain, later);
+                // Never into this bucket (it is being swept: a call to itself would wait on its own turn).
+                await Expiry.ScheduleAsync(GrainFactory, grain, deadline, notBeforeMinute: next);
             }
         }
 
-        await bucket.ClearStateAsync();
+        await this.ClearAsync(bucket);
+        swept = true;
         DeactivateOnIdle();
     }
 

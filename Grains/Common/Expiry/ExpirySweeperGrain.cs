@@ -39,6 +39,8 @@ public sealed partial class ExpirySweeperGrain(
         }
     }
 
+    public Task<long?> LastSweptMinuteAsync() => Task.FromResult(sweeper.State.LastSweptMinute);
+
     public async Task<int> SweepDueAsync()
     {
         var partition = (int)this.GetPrimaryKeyLong();

@@ -144,7 +144,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
         }
 
         var log = await ListenAsync(client, sessions[0].Id);
-        Assert.Equal(3, await client.GetGrain<IUserSessionsGrain>(user).LogoutEverywhereAsync());
+        Assert.Equal(3, await client.LogoutEverywhereAsync(user));
         foreach (var (id, grain) in sessions)
         {
             Assert.True(await grain.GetAsync() is null, $"session {Hash(id)} survived logout everywhere");
@@ -161,7 +161,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
         var (first, firstGrain, _) = await CreateAsync(client, Request(userId: user));
         var (second, secondGrain, _) = await CreateAsync(client, Request(userId: user));
 
-        Assert.True(await client.GetGrain<IUserSessionsGrain>(user).EndSessionAsync(Hash(first)));
+        Assert.True(await client.EndUserSessionAsync(user, Hash(first)));
         Assert.True(await firstGrain.GetAsync() is null, $"session {Hash(first)} not ended");
         Assert.True(await secondGrain.GetAsync() is not null, $"session {Hash(second)} ended too");
         Assert.Equal([Hash(second)], (await client.GetGrain<IUserSessionsGrain>(user).ListAsync()).Select(e => e.SessionIdHash).ToArray());

@@ -306,7 +306,7 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
         var firstToken = await tokens.IssueAsync(first.SessionId, grains);
         var secondToken = await tokens.IssueAsync(second.SessionId, grains);
 
-        Assert.Equal(2, await grains.GetGrain<IUserSessionsGrain>(user).LogoutEverywhereAsync());
+        Assert.Equal(2, await grains.LogoutEverywhereAsync(user));
 
         await AssertRefusedAsync(tokens, firstToken.Token, SessionTokenFailure.SessionEnded, first.SessionId, "a token after logout everywhere");
         await AssertRefusedAsync(tokens, secondToken.Token, SessionTokenFailure.SessionEnded, second.SessionId, "a token after logout everywhere");
