@@ -29,7 +29,7 @@ internal static class ClusterOutage
                 case ConnectionFailedException or OrleansMessageRejectionException or GatewayTooBusyException
                     or StoreUnavailableException or InconsistentStateException:
                     return OutageOutcome.NotApplied;
-                case SiloUnavailableException or TimeoutException:
+                case SiloUnavailableException or TimeoutException or StoreOutcomeUnknownException:
                     return OutageOutcome.Unknown;
             }
         }

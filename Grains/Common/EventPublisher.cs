@@ -13,7 +13,7 @@ public interface IEventPublisher
 }
 
 /// <summary>Publishes on the silo's <see cref="StreamNames.Provider"/> stream provider.</summary>
-internal sealed class StreamEventPublisher(IServiceProvider services) : IEventPublisher
+public sealed class StreamEventPublisher(IServiceProvider services) : IEventPublisher
 {
     private IStreamProvider? provider;
 
