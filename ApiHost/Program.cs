@@ -1,6 +1,6 @@
 using OrleansSessions.ApiHost.Infrastructure;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(ApiHostOptions.For(args));
 builder.AddOrleansSessionsApi();
 
 var app = builder.Build();

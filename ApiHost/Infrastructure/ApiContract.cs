@@ -109,6 +109,11 @@ internal static class ApiContract
             ? builder.Accepts<T>(JsonBody.Json)
             : builder.Accepts<T>(contentTypes[0], contentTypes[1..]);
 
+    /// <summary>A JSON request body that may be left out: a request without one is valid, so the document must not require it.</summary>
+    public static RouteHandlerBuilder AcceptsOptionalJson<T>(this RouteHandlerBuilder builder)
+        where T : notnull
+        => builder.Accepts<T>(isOptional: true, JsonBody.Json);
+
     /// <summary>Problem documents for these statuses.</summary>
     public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statuses)
     {

@@ -37,6 +37,7 @@ public static class ApiHostExtensions
         ArgumentNullException.ThrowIfNull(app);
         // First, so that every answer carries the correlation id, the exception handler's problems included.
         app.UseCorrelationId();
+        app.UseJsonAnswers();
         app.UseExceptionHandler();
         app.UseDotSegmentGuard();
         app.UseStatusCodePages();

@@ -23,7 +23,7 @@ internal static class SessionEndpoints
             return Session(http, id, view, StatusCodes.Status201Created);
         })
             .WithSummary("Creates a session (201, Location, ETag).")
-            .AcceptsJson<CreateSessionRequest>()
+            .AcceptsOptionalJson<CreateSessionRequest>()
             .ProducesSession(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 

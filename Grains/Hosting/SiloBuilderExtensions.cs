@@ -89,7 +89,8 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(settings);
         silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
-        silo.AddMemoryGrainStorage(StorageNames.State);
+        silo.Services.AddKeyedSingleton<IGrainStorage>(
+            StorageNames.State, (sp, _) => new InProcessGrainStorage(sp.GetRequiredService<OrleansGrainStorageSerializer>()));
         silo.UseInMemoryReminderService();
         silo.AddMemoryStreams(StreamNames.Provider);
         silo.AddMemoryGrainStorage(PubSubStore);

@@ -38,9 +38,19 @@ public sealed partial class CacheEntryGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // A slide not yet stored would otherwise be lost, ending the entry up to a quarter window early.
-        if (Exists && entry.State.SlidingExpiration is not null && lastAccess > entry.State.LastAccessAt)
+        if (!Exists || entry.State.SlidingExpiration is null || lastAccess <= entry.State.LastAccessAt)
+        {
+            return;
+        }
+
+        // Best effort: deactivation must not fail over it (the silo may be shutting down).
+        try
         {
             await TryPersistSlideAsync();
+        }
+        catch (Exception e)
+        {
+            LogSlideLostOnDeactivation(logger, this.GetPrimaryKeyString(), e.GetType().Name, e.Message);
         }
     }
 
@@ -199,4 +209,7 @@ public sealed partial class CacheEntryGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not store the slide of cache entry {KeyHash}; kept in memory: {Reason}")]
     private static partial void LogSlideNotPersisted(ILogger logger, string keyHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cache entry {KeyHash}: slide not stored on deactivation; the stored deadline stays earlier: {ExceptionType}: {Reason}")]
+    private static partial void LogSlideLostOnDeactivation(ILogger logger, string keyHash, string exceptionType, string reason);
 }

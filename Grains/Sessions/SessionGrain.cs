@@ -53,9 +53,29 @@ public sealed partial class SessionGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (Exists && lastAccess > session.State.LastAccessAt)
+        if (!Exists || lastAccess <= session.State.LastAccessAt)
         {
-            await TryPersistSlideAsync();
+            return;
+        }
+
+        // Best effort: a slide not stored only lets the session expire early by what it slid since the last stored one.
+        try
+        {
+            if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+            {
+                // A silo shutting down deactivates all its grains and places no new ones (the last silo nowhere at all),
+                // so the user's index may not be reachable: store the session's own slide only; the index's last access
+                // catches up with the next stored slide.
+                await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess });
+            }
+            else
+            {
+                await TryPersistSlideAsync();
+            }
+        }
+        catch (Exception e)
+        {
+            LogSlideLostOnDeactivation(logger, Key, e.GetType().Name, e.Message);
         }
     }
 
@@ -510,15 +530,27 @@ public sealed partial class SessionGrain(
         try
         {
             await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess });
-            if (session.State.UserId is { } user)
-            {
-                await Users(user).TouchAsync(Key, lastAccess);
-            }
         }
         catch (Exception e) when (e is StoreUnavailableException or Orleans.Storage.InconsistentStateException)
         {
             // Availability first: the slide stays in memory and is tried again on a later read.
             LogSlideNotPersisted(logger, Key, e.Message);
+            return;
+        }
+
+        if (session.State.UserId is not { } user)
+        {
+            return;
+        }
+
+        try
+        {
+            await Users(user).TouchAsync(Key, lastAccess);
+        }
+        catch (Exception e)
+        {
+            // The index's last access only orders the user's session list (and EvictOldest); the next stored slide updates it.
+            LogUserIndexNotTouched(logger, Key, e.GetType().Name, e.Message);
         }
     }
 
@@ -662,4 +694,10 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: idle slide kept in memory, not persisted: {Reason}")]
     private static partial void LogSlideNotPersisted(ILogger logger, string sessionHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: idle slide not stored on deactivation; the stored deadline stays earlier: {ExceptionType}: {Reason}")]
+    private static partial void LogSlideLostOnDeactivation(ILogger logger, string sessionHash, string exceptionType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: idle slide stored, but the user's session list keeps the older last access: {ExceptionType}: {Reason}")]
+    private static partial void LogUserIndexNotTouched(ILogger logger, string sessionHash, string exceptionType, string reason);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 
 namespace OrleansSessions.Tests.Infrastructure;
 
@@ -19,8 +20,19 @@ public sealed class ProcessHost : IDisposable
 
     public bool HasExited => process.HasExited;
 
-    /// <summary>Starts <c>dotnet &lt;project&gt;/bin/&lt;configuration&gt;/net10.0/&lt;assembly&gt;.dll</c> with the given environment.</summary>
+    /// <summary>The folder of <c>OrleansSessions.sln</c>.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>Everything the process wrote so far (the last 2000 lines), stdout and stderr interleaved.</summary>
+    public IReadOnlyList<string> Output => [.. output];
+
+    /// <summary>Starts <c>dotnet &lt;project&gt;/bin/&lt;configuration&gt;/net10.0/&lt;assembly&gt;.dll</c> in its bin folder with the given environment.</summary>
     public static ProcessHost Start(string name, string project, string assembly, IReadOnlyDictionary<string, string> environment, params string[] args)
+        => StartIn(null, name, project, assembly, environment, args);
+
+    /// <summary>As <see cref="Start"/>, with <paramref name="workingDirectory"/> as the current directory (null: the bin folder).</summary>
+    public static ProcessHost StartIn(
+        string? workingDirectory, string name, string project, string assembly, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = Path.Combine(RepositoryRoot, project, "bin", Configuration, "net10.0", assembly + ".dll");
         if (!File.Exists(dll))
@@ -33,7 +45,7 @@ public sealed class ProcessHost : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!,
         };
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
@@ -54,6 +66,22 @@ public sealed class ProcessHost : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return host;
+    }
+
+    /// <summary>
+    /// The same as <c>kill -TERM</c>, the way an orchestrator stops a host: waits until the process has exited and its
+    /// output is read to the end, and returns its exit code.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan deadline)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(deadline);
+        await process.WaitForExitAsync(timeout.Token);
+        return process.ExitCode;
     }
 
     /// <summary>The same as <c>kill -9</c>: no shutdown, no goodbye to the cluster.</summary>
@@ -87,8 +115,6 @@ public sealed class ProcessHost : IDisposable
         {
         }
     }
-
-    private static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     /// <summary>Debug or Release: the one these tests were built with, so the hosts match them.</summary>
     private static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
