@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Configuration;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using OrleansSessions.Common;
@@ -59,6 +60,10 @@ public sealed class FaultClusterFixture : IAsyncLifetime
                 StorageNames.State,
                 (sp, _) => new StoreOutageGrainStorage(new FaultyGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage), plan)));
             siloBuilder.Services.AddSingleton<IEventPublisher>(sp => new FaultyEventPublisher(new StreamEventPublisher(sp), plan));
+
+            // Stored as in production: Orleans' serializer, keyed by [Id] and [Alias].
+            siloBuilder.Services.AddOptions<MemoryGrainStorageOptions>(InnerStorage)
+                .Configure<OrleansGrainStorageSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);
             siloBuilder.AddOrleansSessionsCommon();
         }
     }
