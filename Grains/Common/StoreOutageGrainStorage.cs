@@ -18,6 +18,8 @@ namespace OrleansSessions.Common;
 /// </summary>
 public sealed class StoreOutageGrainStorage(IGrainStorage inner) : IGrainStorage
 {
+    private static readonly string[] NotSent = ["Failed to connect to", "Exception while writing to stream"];
+
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         => Translate(() => inner.ReadStateAsync(stateName, grainId, grainState), isWrite: false);
 
@@ -40,6 +42,12 @@ public sealed class StoreOutageGrainStorage(IGrainStorage inner) : IGrainStorage
 
                 // The server answered the statement with an error: it was not committed.
                 case PostgresException:
+                    return StoreFailure.NotApplied;
+
+                // No connection could be opened, or the request could not be written out: the statement never arrived
+                // whole, and without its final Sync message PostgreSQL commits nothing. (Npgsql tells these apart from
+                // a lost answer only by its message.)
+                case NpgsqlException when NotSent.Any(m => e.Message.StartsWith(m, StringComparison.Ordinal)):
                     return StoreFailure.NotApplied;
 
                 // No connection: nothing was sent.

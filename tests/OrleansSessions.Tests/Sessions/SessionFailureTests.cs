@@ -1,3 +1,4 @@
+using Orleans.Storage;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
 using OrleansSessions.Common.Expiry;
@@ -148,10 +149,19 @@ public sealed class SessionFailureTests(FaultClusterFixture fixture)
     public async Task A_tombstone_whose_delete_met_a_version_conflict_reloads_and_is_deleted_and_an_expired_read_stays_404()
     {
         var (id, grain, _) = await CreateAsync(client, Request());
-        fixture.Faults.OnStorage(c => c.Operation == StorageOperation.Clear && c.GrainId == grain.GetGrainId(), FaultMode.Conflict);
-        Assert.True(await grain.InvalidateAsync(SessionEndReason.Invalidated));
 
-        // The conflict deactivated the tombstone: its next activation finishes and deletes the row.
+        // While the ended session's delete is held, its row is written behind its back (as a second activation
+        // would), so the delete then carries a stale version.
+        var held = fixture.Faults.OnStorage(c => c.Operation == StorageOperation.Clear && c.GrainId == grain.GetGrainId(), FaultMode.Block);
+        var invalidation = grain.InvalidateAsync(SessionEndReason.Invalidated);
+        await held.Reached.WaitAsync(Deadline);
+        var stored = new GrainState<SessionState>();
+        await fixture.Store.ReadStateAsync("sessions.session", grain.GetGrainId(), stored);
+        await fixture.Store.WriteStateAsync("sessions.session", grain.GetGrainId(), stored);
+        held.Release();
+        Assert.True(await invalidation.WaitAsync(Deadline), $"session {Hash(id)}: invalidation not answered as done");
+
+        // The conflict deactivated the tombstone: its next activation reloads, finishes and deletes the row.
         await Poll.UntilAsync(
             async () =>
             {
