@@ -29,12 +29,7 @@ public sealed class HostTests(EmbeddedApiFixture api)
 /// <summary>Cluster mode with nothing to connect to: the host must still start, answer liveness, and refuse with 503.</summary>
 public sealed class UnreachableClusterTests : IDisposable
 {
-    private readonly ApiHostFactory factory = new(new Dictionary<string, string>
-    {
-        ["Orleans:Mode"] = "Cluster",
-        ["ConnectionStrings:Orleans"] = $"Host=127.0.0.1;Port={FreePort.Next().ToString(CultureInfo.InvariantCulture)};Username=postgres;Timeout=1",
-        ["Tokens:SigningKey"] = Convert.ToBase64String(new byte[32]),
-    });
+    private readonly ApiHostFactory factory = ApiHostFactory.ForUnreachableCluster();
 
     public void Dispose() => factory.Dispose();
 

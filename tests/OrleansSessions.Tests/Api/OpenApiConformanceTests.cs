@@ -515,12 +515,7 @@ public sealed class OpenApiConformanceOutageTests : IDisposable
         ["sku"] = "A1",
     };
 
-    private readonly ApiHostFactory factory = new(new Dictionary<string, string>
-    {
-        ["Orleans:Mode"] = "Cluster",
-        ["ConnectionStrings:Orleans"] = $"Host=127.0.0.1;Port={FreePort.Next().ToString(CultureInfo.InvariantCulture)};Username=postgres;Timeout=1",
-        ["Tokens:SigningKey"] = Convert.ToBase64String(new byte[32]),
-    });
+    private readonly ApiHostFactory factory = ApiHostFactory.ForUnreachableCluster();
 
     public void Dispose() => factory.Dispose();
 

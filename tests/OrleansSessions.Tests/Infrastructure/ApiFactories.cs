@@ -15,6 +15,14 @@ public class ApiHostFactory(IReadOnlyDictionary<string, string> settings) : WebA
         }
     }
 
+    /// <summary>Cluster mode pointed at a database port nothing listens on: the host starts, and grain-backed routes answer 503.</summary>
+    public static ApiHostFactory ForUnreachableCluster() => new(new Dictionary<string, string>
+    {
+        ["Orleans:Mode"] = "Cluster",
+        ["ConnectionStrings:Orleans"] = $"Host=127.0.0.1;Port={FreePort.Next().ToString(CultureInfo.InvariantCulture)};Username=postgres;Timeout=1",
+        ["Tokens:SigningKey"] = Convert.ToBase64String(new byte[32]),
+    });
+
     public HttpClient StartClient()
     {
         UseKestrel(0);
