@@ -12,7 +12,12 @@ public static class PersistentStateExtensions
     /// memory can no longer be trusted to match the store: the activation is deactivated, so the next call reloads
     /// what is stored.
     /// </summary>
-    public static async Task CommitAsync<T>(this IGrainBase owner, IPersistentState<T> state, T next)
+    /// <param name="reloadWhenUnknown">
+    /// False for a write whose landing or not changes nothing that matters (an idle slide): the activation then stays,
+    /// so it keeps serving from memory while the store is away; if the write did land, the next real write meets a
+    /// version conflict and reloads then.
+    /// </param>
+    public static async Task CommitAsync<T>(this IGrainBase owner, IPersistentState<T> state, T next, bool reloadWhenUnknown = true)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(state);
@@ -25,7 +30,7 @@ public static class PersistentStateExtensions
         catch (Exception e)
         {
             state.State = previous;
-            Rethrow(owner, e);
+            Rethrow(owner, e, reloadWhenUnknown);
         }
     }
 
@@ -44,11 +49,11 @@ public static class PersistentStateExtensions
         }
     }
 
-    private static void Rethrow(IGrainBase owner, Exception e)
+    private static void Rethrow(IGrainBase owner, Exception e, bool reloadWhenUnknown = true)
     {
         // Orleans wraps storage failures; callers get the outage itself.
         var cause = e is OrleansException { InnerException: StoreUnavailableException or StoreOutcomeUnknownException } wrapped ? wrapped.InnerException! : e;
-        if (cause is StoreOutcomeUnknownException or InconsistentStateException)
+        if ((cause is StoreOutcomeUnknownException && reloadWhenUnknown) || cause is InconsistentStateException)
         {
             owner.DeactivateOnIdle();
         }

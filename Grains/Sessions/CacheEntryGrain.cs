@@ -195,9 +195,9 @@ public sealed partial class CacheEntryGrain(
 
         try
         {
-            await this.CommitAsync(entry, entry.State with { LastAccessAt = lastAccess });
+            await this.CommitAsync(entry, entry.State with { LastAccessAt = lastAccess }, reloadWhenUnknown: false);
         }
-        catch (Exception e) when (e is StoreUnavailableException or InconsistentStateException)
+        catch (Exception e) when (e is StoreUnavailableException or StoreOutcomeUnknownException or InconsistentStateException)
         {
             // Availability first: the slide stays in memory and is tried again after a later read.
             LogSlideNotPersisted(logger, this.GetPrimaryKeyString(), e.Message);

@@ -66,7 +66,7 @@ public sealed partial class SessionGrain(
                 // A silo shutting down deactivates all its grains and places no new ones (the last silo nowhere at all),
                 // so the user's index may not be reachable: store the session's own slide only; the index's last access
                 // catches up with the next stored slide.
-                await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess });
+                await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess }, reloadWhenUnknown: false);
             }
             else
             {
@@ -529,9 +529,9 @@ public sealed partial class SessionGrain(
 
         try
         {
-            await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess });
+            await this.CommitAsync(session, session.State with { LastAccessAt = lastAccess }, reloadWhenUnknown: false);
         }
-        catch (Exception e) when (e is StoreUnavailableException or Orleans.Storage.InconsistentStateException)
+        catch (Exception e) when (e is StoreUnavailableException or StoreOutcomeUnknownException or Orleans.Storage.InconsistentStateException)
         {
             // Availability first: the slide stays in memory and is tried again on a later read.
             LogSlideNotPersisted(logger, Key, e.Message);

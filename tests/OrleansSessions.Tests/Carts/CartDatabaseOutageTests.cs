@@ -9,11 +9,13 @@ namespace OrleansSessions.Tests.Carts;
 public sealed class CartDatabaseOutageTests : IClassFixture<ProxiedPostgresCluster>
 {
     private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(30);
+    private readonly ProxiedPostgresCluster database;
     private readonly TcpProxy proxy;
     private readonly TestCluster cluster;
 
     public CartDatabaseOutageTests(ProxiedPostgresCluster database)
     {
+        this.database = database;
         proxy = database.Proxy;
         cluster = database.Cluster;
     }
@@ -25,7 +27,7 @@ public sealed class CartDatabaseOutageTests : IClassFixture<ProxiedPostgresClust
         var cart = cluster.Client.GetGrain<ICartGrain>(id);
         await cart.AddItemAsync("A", 1);
 
-        proxy.Cut();
+        database.TakeDatabaseAway();
 
         var read = await cart.GetAsync();
         Assert.True(read.Lines.SequenceEqual([new CartLine("A", 1)]), $"cart {id}: active cart not served from memory");

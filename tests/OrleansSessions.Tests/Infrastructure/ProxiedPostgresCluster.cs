@@ -14,6 +14,16 @@ public sealed class ProxiedPostgresCluster : IAsyncLifetime
 
     public TestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>
+    /// Cuts the proxy and drops pooled connections: every statement from now on fails to connect, so its outcome is
+    /// known (not applied). A statement cut mid-flight (outcome unknown) is the fault harness's to test.
+    /// </summary>
+    public void TakeDatabaseAway()
+    {
+        Proxy.Cut();
+        NpgsqlConnection.ClearAllPools();
+    }
+
     public async Task InitializeAsync()
     {
         var database = new NpgsqlConnectionStringBuilder(TestDatabase.ConnectionString);

@@ -163,7 +163,7 @@ public sealed class SessionDatabaseOutageTests(ProxiedPostgresCluster database) 
         var (id, grain, _) = await CreateAsync(cluster.Client, Request(idle: TimeSpan.FromMinutes(20), attributes: ("a", "1")));
         var (shortId, shortLived, _) = await CreateAsync(cluster.Client, Request(idle: TimeSpan.FromMinutes(1)));
 
-        proxy.Cut();
+        database.TakeDatabaseAway();
         for (var i = 0; i < 3; i++)
         {
             // Each read slides past what would be persisted; the failed background write must not fail the read.
