@@ -1,3 +1,5 @@
+using OrleansSessions.Common.Events;
+
 namespace OrleansSessions.Sessions;
 
 public enum SessionEventKind
@@ -17,6 +19,7 @@ public enum SessionEventKind
 [GenerateSerializer]
 [Immutable]
 [Alias("sessions.SessionEvent.v1")]
+[DomainEvent("sessions.SessionEvent", 1)]
 public sealed record SessionEvent(
     [property: Id(0)] Guid EventId,
     [property: Id(1)] SessionEventKind Kind,
@@ -24,7 +27,7 @@ public sealed record SessionEvent(
     [property: Id(3)] string? UserId,
     [property: Id(4)] DateTimeOffset At,
     [property: Id(5)] string? CorrelationId,
-    [property: Id(6)] string? NewSessionIdHash)
+    [property: Id(6)] string? NewSessionIdHash) : IDomainEvent
 {
     public const string StreamNamespace = "sessions";
 }

@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using Orleans.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Events;
 using OrleansSessions.Common.Expiry;
 using OrleansSessions.Sessions;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Events;
 using OrleansSessions.Common.Expiry;
 
 namespace OrleansSessions.Sessions;
@@ -43,7 +44,16 @@ public sealed partial class SessionGrain(
 
         // Steps stored by an activation that died before finishing them (events to publish, the user index to
         // tell) run now, in a turn of their own: an activation never waits on the user index.
-        if (session.RecordExists && (!session.State.Outbox.IsEmpty || session.State.IndexStep is not null))
+        if (session.RecordExists && !session.State.LegacyOutbox.IsEmpty)
+        {
+            session.State = session.State with
+            {
+                LegacyOutbox = [],
+                Events = session.State.LegacyOutbox.Aggregate(session.State.Events, (outbox, e) => outbox.Raise(e.SessionIdHash, e, e.At, e.CorrelationId, e.EventId)),
+            };
+        }
+
+        if (session.RecordExists && (!session.State.Events.Pending.IsEmpty || session.State.IndexStep is not null))
         {
             (finisher ??= new(this, FinishAsync)).Request();
         }
@@ -109,7 +119,7 @@ public sealed partial class SessionGrain(
             Version = 1,
             ClientInfo = SessionClientInfo.Normalize(request.ClientInfo),
             SecurityStamp = 1,
-            Outbox = [Event(SessionEventKind.Created, request.UserId)],
+            Events = Raise(EventOutbox.Empty, Event(SessionEventKind.Created, request.UserId)),
         };
 
         // The per-user limit is checked before anything is stored, so a refused session leaves no trace.
@@ -373,7 +383,7 @@ public sealed partial class SessionGrain(
         {
             view = await successor.AdoptAsync(View() with { UserId = user });
             var rotated = Event(SessionEventKind.Rotated, user) with { NewSessionIdHash = nextKey };
-            ImmutableArray<SessionEvent> events = boundNow ? [rotated, Event(SessionEventKind.UserBound, user)] : [rotated];
+            ImmutableArray<SessionEvent> events = boundNow ? [rotated, Event(SessionEventKind.UserBound, user) with { NewSessionIdHash = nextKey }] : [rotated];
             await StoreEndAsync(SessionEndReason.Rotated, events, user is null ? null : SessionIndexStep.Move(user, nextKey));
         }
         catch when (!session.State.Ended)
@@ -415,7 +425,7 @@ public sealed partial class SessionGrain(
     /// </summary>
     private async Task StoreEndAsync(SessionEndReason reason, ImmutableArray<SessionEvent> events, SessionIndexStep? step)
     {
-        await CommitSessionAsync(session.State with { Ended = true, Outbox = session.State.Outbox.AddRange(events), IndexStep = step });
+        await CommitSessionAsync(session.State with { Ended = true, Events = events.Aggregate(session.State.Events, Raise), IndexStep = step });
         LogEnded(logger, Key, reason);
     }
 
@@ -482,28 +492,28 @@ public sealed partial class SessionGrain(
             return;
         }
 
-        try
-        {
-            foreach (var e in session.State.Outbox)
-            {
-                await publisher.PublishAsync(StreamId.Create(SessionEvent.StreamNamespace, e.SessionIdHash), e);
-            }
+        var (remaining, failure) = await publisher.PublishPendingAsync(session.State.Events);
 
-            if (session.State.Ended && session.State.IndexStep is null)
+        // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that consumers
+        // drop by event id).
+        session.State = session.State with { Events = remaining };
+        if (failure is not null)
+        {
+            LogOutboxNotPublished(logger, Key, LogText.Escape(failure.Message));
+            return;
+        }
+
+        if (session.State.Ended && session.State.IndexStep is null)
+        {
+            try
             {
                 await this.ClearAsync(session);
                 DeactivateOnIdle();
             }
-            else if (!session.State.Outbox.IsEmpty)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that
-                // consumers drop by event id).
-                session.State = session.State with { Outbox = [] };
+                LogOutboxNotPublished(logger, Key, LogText.Escape(e.Message));
             }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogOutboxNotPublished(logger, Key, LogText.Escape(e.Message));
         }
     }
 
@@ -622,6 +632,9 @@ public sealed partial class SessionGrain(
 
     private SessionEvent Event(SessionEventKind kind, string? userId)
         => new(Guid.NewGuid(), kind, Key, userId, time.GetUtcNow(), Correlation.Id, null);
+
+    /// <summary>Appends a session event to the outbox; the envelope keeps the event's own id.</summary>
+    private static EventOutbox Raise(EventOutbox outbox, SessionEvent e) => outbox.Raise(e.SessionIdHash, e, e.At, e.CorrelationId, e.EventId);
 
     private UserSessionEntry Entry(SessionState state) => new(Key, state.CreatedAt, state.LastAccessAt, state.ClientInfo);
 

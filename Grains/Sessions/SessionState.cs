@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using OrleansSessions.Common.Events;
 
 namespace OrleansSessions.Sessions;
 
@@ -40,9 +41,13 @@ public sealed record SessionState
     [Id(9)]
     public bool Ended { get; init; }
 
-    /// <summary>Events stored with the change that raised them, published after it is stored (at least once).</summary>
+    /// <summary>Stored before events went out in envelopes; moved into <see cref="Events"/> when such a row is loaded.</summary>
     [Id(10)]
-    public ImmutableArray<SessionEvent> Outbox { get; init; } = [];
+    public ImmutableArray<SessionEvent> LegacyOutbox { get; init; } = [];
+
+    /// <summary>Events stored with the change that raised them, published after it is stored (at least once).</summary>
+    [Id(13)]
+    public EventOutbox Events { get; init; } = EventOutbox.Empty;
 
     /// <summary>
     /// Stored attributes that could not be served (written before values were canonicalized, or damaged): kept for an

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Orleans.Streams;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Events;
 using OrleansSessions.Common.Expiry;
 using OrleansSessions.Sessions;
 using OrleansSessions.Tests.Infrastructure;
@@ -32,15 +33,21 @@ public static class SessionTestKit
 
     public static string Hash(string id) => SessionIds.Hash(id);
 
-    /// <summary>Collects the lifecycle events of one session id (its hash's stream).</summary>
+    /// <summary>Collects the lifecycle events of one session id (from its context's partition stream).</summary>
     public static async Task<EventLog> ListenAsync(IClusterClient client, string sessionId)
     {
         var log = new EventLog();
+        var hash = SessionIds.Hash(sessionId);
         var stream = client.GetStreamProvider(StreamNames.Provider)
-            .GetStream<SessionEvent>(StreamId.Create(SessionEvent.StreamNamespace, SessionIds.Hash(sessionId)));
+            .GetStream<EventEnvelope>(StreamId.Create(SessionEvent.StreamNamespace, EventStreams.KeyFor(hash)));
         await stream.SubscribeAsync((e, _) =>
         {
-            log.Events.Enqueue(e);
+            if (e.AggregateId == hash && e.Payload is SessionEvent session)
+            {
+                log.Events.Enqueue(session);
+                log.Envelopes.Enqueue(e);
+            }
+
             return Task.CompletedTask;
         });
         return log;
@@ -49,6 +56,8 @@ public static class SessionTestKit
     public sealed class EventLog
     {
         public ConcurrentQueue<SessionEvent> Events { get; } = new();
+
+        public ConcurrentQueue<EventEnvelope> Envelopes { get; } = new();
 
         public Task<SessionEvent> WaitForAsync(SessionEventKind kind, string sessionId)
             => Poll.ForAsync(

@@ -4,6 +4,7 @@ using Orleans.Configuration;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Events;
 using OrleansSessions.Hosting;
 
 namespace OrleansSessions.Tests.Infrastructure.Faults;
