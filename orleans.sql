@@ -796,4 +796,22 @@ $q$),
 $q$)
 ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;
 
+-- ---------------------------------------------------------------------------------------------------------------
+-- OrleansSessions: events a consumer kept failing on (dead letters), set aside so the rest flow on; an operator lists
+-- and replays them (GET /admin/dead-letters, POST /admin/dead-letters/{id}/replay). The envelope is Orleans-serialized.
+-- ---------------------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS orleanssessions_dead_letters (
+    id           bigserial    PRIMARY KEY,
+    consumer     varchar(200) NOT NULL,
+    event_id     uuid         NOT NULL,
+    event_type   varchar(200) NOT NULL,
+    aggregate_id varchar(200) NOT NULL,
+    sequence     bigint       NOT NULL,
+    envelope     bytea        NOT NULL,
+    error        text         NOT NULL,
+    attempts     integer      NOT NULL,
+    created_at   timestamptz  NOT NULL,
+    CONSTRAINT orleanssessions_dead_letters_once UNIQUE (consumer, event_id)
+);
+
 COMMIT;

@@ -39,6 +39,9 @@ public enum OutageOutcomeName
 /// <summary>A response header an endpoint sets on one status (documented by <see cref="ApiContract"/>).</summary>
 internal sealed record ResponseHeaderMetadata(int StatusCode, string Name, string Description);
 
+/// <summary>The endpoint takes an <c>Idempotency-Key</c>.</summary>
+internal sealed record IdempotencyKeyMetadata(bool Required);
+
 /// <summary>The endpoint honours <c>If-Match</c> (412 when it names another version).</summary>
 internal sealed record IfMatchMetadata;
 
@@ -60,7 +63,7 @@ internal static class ApiContract
         ["sessionIdHash"] = (SessionIds.HashSchemaPattern, 22, "The session id's hash, as listed for the user."),
         ["key"] = (AttributeKeys.SchemaPattern, AttributeKeys.MaxLength, "Attribute name: letters, digits and . _ : - starting with a letter, digit or _."),
         ["userId"] = (Identifiers.SchemaPattern, Identifiers.MaxLength, "User id: letters, digits and . _ : - starting with a letter or digit."),
-        ["cartId"] = (Identifiers.SchemaPattern, Identifiers.MaxLength, "Cart id: letters, digits and . _ : - starting with a letter or digit."),
+        ["orderId"] = (Identifiers.SchemaPattern, Identifiers.MaxLength, "Order id, as the Location of its creation named it."),
         ["sku"] = (Identifiers.SchemaPattern, Identifiers.MaxLength, "SKU: letters, digits and . _ : - starting with a letter or digit."),
     };
 
@@ -133,6 +136,10 @@ internal static class ApiContract
     public static RouteGroupBuilder ProducesUnavailable(this RouteGroupBuilder group)
         => group.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ApiProblem), [ProblemJson]));
 
+    /// <summary>Takes an <c>Idempotency-Key</c> header (1..255 printable ASCII characters).</summary>
+    public static RouteHandlerBuilder WithIdempotencyKey(this RouteHandlerBuilder builder, bool required)
+        => builder.WithMetadata(new IdempotencyKeyMetadata(required));
+
     /// <summary>Honours If-Match: documents the header and the 412.</summary>
     public static RouteHandlerBuilder WithIfMatch(this RouteHandlerBuilder builder)
         => builder.WithMetadata(new IfMatchMetadata()).ProducesProblems(StatusCodes.Status412PreconditionFailed);
@@ -156,6 +163,18 @@ internal static class ApiContract
             Description = "Carried through grain calls and events and echoed on the response; a value that is not such a token is replaced.",
             Schema = CorrelationSchema(),
         });
+
+        if (metadata.OfType<IdempotencyKeyMetadata>().FirstOrDefault() is { } idempotency)
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyKeys.Header,
+                In = ParameterLocation.Header,
+                Required = idempotency.Required,
+                Description = "The same key again answers what the first request did, without doing it twice; with a different body: 422.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = IdempotencyKeys.SchemaPattern, MaxLength = IdempotencyKeys.MaxLength },
+            });
+        }
 
         if (metadata.OfType<IfMatchMetadata>().Any())
         {

@@ -48,7 +48,8 @@ public static class ApiHostExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready) });
 
         var grainBacked = app.MapGroup("").AddEndpointFilter<ClusterAvailabilityFilter>().ProducesUnavailable();
-        grainBacked.MapCarts();
+        grainBacked.MapUserCarts();
+        grainBacked.MapSessionCarts();
         grainBacked.MapSessions();
         grainBacked.MapUserSessions();
         grainBacked.MapSessionTokens();

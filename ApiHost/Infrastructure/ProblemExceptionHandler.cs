@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Diagnostics;
+using OrleansSessions.Carts;
 using OrleansSessions.Common;
 using OrleansSessions.Sessions;
 
@@ -35,6 +36,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             case SessionLimitExceededException tooLarge:
                 return await WriteAsync(
                     httpContext, exception, StatusCodes.Status413PayloadTooLarge, "Session limit exceeded", tooLarge.Message, field: null, ("limit", tooLarge.Limit));
+
+            case IdempotencyKeyReusedException reused:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused", reused.Message, field: null);
 
             case TooManySessionsException tooMany:
                 return await WriteAsync(httpContext, exception, StatusCodes.Status409Conflict, "Too many sessions", tooMany.Message, field: null);

@@ -1,10 +1,13 @@
+using System.Collections.Immutable;
 using Orleans.Concurrency;
 
 namespace OrleansSessions.Carts;
 
 /// <summary>
-/// One shopping cart, keyed by cart id. Carts context: session consistency — one activation serializes every change,
-/// so a client always reads its own writes. Each change is persisted before it is acknowledged.
+/// One shopping cart: a user's (<see cref="CartKeys.User"/>) or an anonymous session's (<see cref="CartKeys.Session"/>).
+/// Carts context: session consistency — one activation serializes every change, so a client always reads its own
+/// writes. Each change is persisted before it is acknowledged. The calls other contexts' events lead to (merge, clear,
+/// remove what was ordered) are idempotent by the event's id.
 /// </summary>
 [Alias("carts.ICartGrain")]
 public interface ICartGrain : IGrainWithStringKey
@@ -17,6 +20,14 @@ public interface ICartGrain : IGrainWithStringKey
     [Alias("add-item")]
     Task<CartView> AddItemAsync(string sku, int quantity);
 
+    /// <summary>
+    /// The same, at most once per <paramref name="idempotencyKey"/>: a retry with the key of an add already applied
+    /// changes nothing and answers the cart; the key with another SKU or quantity is refused
+    /// (<see cref="IdempotencyKeyReusedException"/>).
+    /// </summary>
+    [Alias("add-item-once")]
+    Task<CartView> AddItemOnceAsync(string sku, int quantity, string idempotencyKey);
+
     /// <summary>Sets the quantity of a line, creating it when absent.</summary>
     [Alias("set-quantity")]
     Task<CartView> SetQuantityAsync(string sku, int quantity);
@@ -24,4 +35,49 @@ public interface ICartGrain : IGrainWithStringKey
     /// <summary>Removes a line; removing a line that is not there changes nothing (idempotent).</summary>
     [Alias("remove-item")]
     Task<CartView> RemoveItemAsync(string sku);
+
+    /// <summary>
+    /// Moves the lines of cart <paramref name="sourceCartId"/> into this one (quantities add up; what does not fit the
+    /// line and quantity limits stays reported in <see cref="CartView.NotMerged"/>) and empties the source.
+    /// Idempotent by <paramref name="eventId"/>, also when a first attempt stopped half-way.
+    /// </summary>
+    [Alias("merge-from")]
+    Task<CartView> MergeFromAsync(string sourceCartId, Guid eventId);
+
+    /// <summary>Empties the cart (its session ended, or its lines moved elsewhere). Idempotent by <paramref name="eventId"/>.</summary>
+    [Alias("clear")]
+    Task<CartView> ClearAsync(Guid eventId);
+
+    /// <summary>Takes the ordered quantities off the cart (what was added since stays). Idempotent by <paramref name="eventId"/>.</summary>
+    [Alias("remove-ordered")]
+    Task<CartView> RemoveOrderedAsync(ImmutableArray<CartLine> ordered, Guid eventId);
+}
+
+/// <summary>Cart keys: carts of other contexts are only ever named by these ids.</summary>
+public static class CartKeys
+{
+    public static string User(string userId) => $"user:{userId}";
+
+    public static string Session(string sessionIdHash) => $"session:{sessionIdHash}";
+}
+
+/// <summary>An Idempotency-Key was sent again with a different request. Hosts answer 422.</summary>
+[GenerateSerializer]
+[Alias("carts.IdempotencyKeyReusedException")]
+public sealed class IdempotencyKeyReusedException : Exception
+{
+    public IdempotencyKeyReusedException()
+        : base("This Idempotency-Key was already used for a different request.")
+    {
+    }
+
+    public IdempotencyKeyReusedException(string message)
+        : base(message)
+    {
+    }
+
+    public IdempotencyKeyReusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

@@ -62,6 +62,10 @@ public static class SiloBuilderExtensions
         });
         silo.Services.AddKeyedSingleton<IGrainStorage>(
             StorageNames.State, (sp, _) => new StoreOutageGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStateStorage)));
+        silo.Services.AddSingleton<IDeadLetterStore>(sp => new PostgresDeadLetterStore(
+            connectionString,
+            sp.GetRequiredService<Orleans.Serialization.Serializer<EventEnvelope>>(),
+            sp.GetRequiredKeyedService<TimeProvider>(DomainClock.Key)));
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = ClusterSettings.Invariant;
@@ -104,6 +108,8 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.TryAddKeyedSingleton(DomainClock.Key, TimeProvider.System);
         silo.Services.TryAddSingleton<IEventPublisher, StreamEventPublisher>();
+        silo.Services.TryAddSingleton<IDeadLetterStore>(sp => new InMemoryDeadLetterStore(sp.GetRequiredKeyedService<TimeProvider>(DomainClock.Key)));
+        silo.Services.AddSingleton<IEventReaction, Carts.SessionCartReaction>();
         silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
         silo.AddStartupTask<ExpirySweepStartup>();
 

@@ -20,7 +20,7 @@ public sealed class HostTests(EmbeddedApiFixture api)
     public async Task The_openapi_document_describes_the_cart_endpoints()
     {
         var document = await api.Client.GetStringAsync("/openapi/v1.json");
-        Assert.Contains("\"/carts/{cartId}/items\"", document, StringComparison.Ordinal);
+        Assert.Contains("\"/users/{userId}/cart/items\"", document, StringComparison.Ordinal);
         var reference = await api.Client.GetAsync("/scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
     }
@@ -53,11 +53,11 @@ public sealed class UnreachableClusterTests : IDisposable
         var live = await http.GetAsync("/health/live");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
 
-        var read = await http.GetAsync("/carts/c1");
-        await ProblemAssert.IsProblemAsync(read, HttpStatusCode.ServiceUnavailable, "GET /carts/c1 without a cluster");
+        var read = await http.GetAsync("/users/c1/cart");
+        await ProblemAssert.IsProblemAsync(read, HttpStatusCode.ServiceUnavailable, "GET /users/c1/cart without a cluster");
         Assert.True(read.Headers.RetryAfter?.Delta > TimeSpan.Zero, "503 must carry Retry-After");
 
-        var write = await http.PostJsonTextAsync("/carts/c1/items", "{\"sku\":\"A\",\"quantity\":1}");
+        var write = await http.PostJsonTextAsync("/users/c1/cart/items", "{\"sku\":\"A\",\"quantity\":1}");
         await ProblemAssert.IsProblemAsync(write, HttpStatusCode.ServiceUnavailable, "POST without a cluster");
 
         var ready = await http.GetAsync("/health/ready");

@@ -133,8 +133,8 @@ public sealed class HostileInputTests(EmbeddedApiFixture api)
     [InlineData("/sessions", "{\"attributes\":{\"..\":1}}", "attributes")]
     [InlineData("/sessions", "[]", "body")]
     [InlineData("/sessions", "null", "body")]
-    [InlineData("/carts/c1/items", "{\"sku\":\"A\",\"quantity\":\"2\"}", "quantity")]
-    [InlineData("/carts/c1/items", "{\"sku\":\"A\\n\",\"quantity\":2}", "sku")]
+    [InlineData("/users/c1/cart/items", "{\"sku\":\"A\",\"quantity\":\"2\"}", "quantity")]
+    [InlineData("/users/c1/cart/items", "{\"sku\":\"A\\n\",\"quantity\":2}", "sku")]
     [InlineData("/tokens/validate", "{}", "token")]
     public async Task Client_mistakes_are_400_naming_the_requests_own_field_in_our_words(string path, string body, string field)
     {
@@ -154,8 +154,8 @@ public sealed class HostileInputTests(EmbeddedApiFixture api)
 
     [Theory]
     [InlineData("/users/alice%0A/sessions")]
-    [InlineData("/carts/c1%0A")]
-    [InlineData("/carts/c1/items/A%0A")]
+    [InlineData("/users/c1%0A/cart")]
+    [InlineData("/users/c1/cart/items/A%0A")]
     public async Task Identifiers_with_a_trailing_newline_are_refused(string path)
     {
         var response = await http.SendAsync(new HttpRequestMessage(path.Contains("/items/", StringComparison.Ordinal) ? HttpMethod.Delete : HttpMethod.Get, path));
@@ -182,7 +182,7 @@ public sealed class HostileInputTests(EmbeddedApiFixture api)
     [InlineData("/health/live")]
     [InlineData("/health/ready")]
     [InlineData("/sessions/nope")]
-    [InlineData("/carts/c1")]
+    [InlineData("/users/c1/cart")]
     [InlineData("/no/such/route")]
     public async Task An_unsafe_correlation_id_is_replaced_on_every_route_and_errors_carry_one_too(string path)
     {

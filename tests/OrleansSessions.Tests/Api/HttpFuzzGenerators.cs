@@ -697,7 +697,7 @@ internal sealed class HttpFuzzGenerators
            from body in StrayBody()
            from query in QuerySuffix
            from headers in Headers(ifMatch: false)
-           select Build("GET /carts/{cartId}", "GET", $"/carts/{cart.Text}{query}", headers, body, [cart]);
+           select Build("GET /users/{userId}/cart", "GET", $"/users/{cart.Text}/cart{query}", headers, body, [cart]);
 
     private static Gen<Json> Quantity() => Weighted(
         (60, Weighted((4, Gen.Int[1, 5]), (1, Gen.Int[1, 999])).Select(q => Raw(q.ToString(CultureInfo.InvariantCulture), "json:plain"))),
@@ -723,7 +723,7 @@ internal sealed class HttpFuzzGenerators
         return from cart in CartTarget()
                from body in JsonBody(documents)
                from headers in Headers(ifMatch: false)
-               select Build("POST /carts/{cartId}/items", "POST", $"/carts/{cart.Text}/items", headers, body, [cart]);
+               select Build("POST /users/{userId}/cart/items", "POST", $"/users/{cart.Text}/cart/items", headers, body, [cart]);
     }
 
     private static Json ItemBody((string, Json)? sku, (string, Json)? quantity, int extra)
@@ -753,7 +753,7 @@ internal sealed class HttpFuzzGenerators
                from sku in SkuSegment()
                from body in JsonBody(documents)
                from headers in Headers(ifMatch: false)
-               select Build("PUT /carts/{cartId}/items/{sku}", "PUT", $"/carts/{cart.Text}/items/{sku.Text}", headers, body, [cart, sku]);
+               select Build("PUT /users/{userId}/cart/items/{sku}", "PUT", $"/users/{cart.Text}/cart/items/{sku.Text}", headers, body, [cart, sku]);
     }
 
     private Gen<FuzzRequest> RemoveItem()
@@ -761,7 +761,7 @@ internal sealed class HttpFuzzGenerators
            from sku in SkuSegment()
            from body in StrayBody()
            from headers in Headers(ifMatch: false)
-           select Build("DELETE /carts/{cartId}/items/{sku}", "DELETE", $"/carts/{cart.Text}/items/{sku.Text}", headers, body, [cart, sku]);
+           select Build("DELETE /users/{userId}/cart/items/{sku}", "DELETE", $"/users/{cart.Text}/cart/items/{sku.Text}", headers, body, [cart, sku]);
 
     private static Gen<FuzzRequest> Health()
         => from route in One(
@@ -774,13 +774,13 @@ internal sealed class HttpFuzzGenerators
     {
         var paths = One(
             new Segment("/", "unknown:root"), new Segment("/nope", "unknown:path"), new Segment("/sessions", "unknown:collection"),
-            new Segment("/carts", "unknown:collection"), new Segment("/users", "unknown:collection"), new Segment("/tokens", "unknown:collection"),
+            new Segment("/carts", "unknown:removed-route"), new Segment("/users", "unknown:collection"), new Segment("/tokens", "unknown:collection"),
             new Segment("/health", "unknown:collection"), new Segment("/sessions/{sid}/nope", "unknown:sub-path", FuzzTargets.ControlSession),
             new Segment("/sessions/{sid}/attributes", "unknown:no-key", FuzzTargets.ControlSession),
             new Segment("/sessions/{sid}/attributes/k1/extra", "unknown:extra-segment", FuzzTargets.ControlSession),
             new Segment("/SESSIONS/{sid}", "unknown:upper-case", FuzzTargets.ControlSession),
-            new Segment("/%2E%2E/sessions", "unknown:dot-segment"), new Segment($"/carts/{controlCart}/items", "unknown:collection", FuzzTargets.ControlCart),
-            new Segment($"/carts/{controlCart}/nope", "unknown:sub-path", FuzzTargets.ControlCart), new Segment("/openapi/v1.json", "unknown:openapi"),
+            new Segment("/%2E%2E/sessions", "unknown:dot-segment"), new Segment($"/users/{controlCart}/cart/items", "unknown:collection", FuzzTargets.ControlCart),
+            new Segment($"/users/{controlCart}/cart/nope", "unknown:sub-path", FuzzTargets.ControlCart), new Segment("/openapi/v1.json", "unknown:openapi"),
             new Segment("/sessions/{sid}%2Fattributes%2Fk1", "unknown:encoded-slash", FuzzTargets.ControlSession));
         var methods = Weighted(
             (50, One("GET", "POST", "PUT", "PATCH", "DELETE")),

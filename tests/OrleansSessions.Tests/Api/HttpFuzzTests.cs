@@ -738,14 +738,14 @@ internal sealed partial class FuzzLane(
     {
         if (cartBaseline.Length == 0)
         {
-            var (put, answer) = await CheckedAsync("(setup) PUT /carts/{cartId}/items/{sku}", "PUT", $"/carts/{controlCart}/items/base", "{\"quantity\":1}"u8.ToArray());
+            var (put, answer) = await CheckedAsync("(setup) PUT /users/{userId}/cart/items/{sku}", "PUT", $"/users/{controlCart}/cart/items/base", "{\"quantity\":1}"u8.ToArray());
             if (answer.Status != 200)
             {
                 throw new FuzzLaneAbortedException($"The control cart could not be filled: {answer.Describe()} ({put.Describe()})");
             }
         }
 
-        var (_, response) = await CheckedAsync("(check) GET /carts/{cartId}", "GET", $"/carts/{controlCart}", null);
+        var (_, response) = await CheckedAsync("(check) GET /users/{userId}/cart", "GET", $"/users/{controlCart}/cart", null);
         var now = response.Status == 200 ? CartContent(response.Body) : $"unreadable: {response.Describe()}";
         if (refused is not null && now != cartBaseline)
         {

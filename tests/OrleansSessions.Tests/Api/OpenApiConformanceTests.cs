@@ -193,37 +193,78 @@ public sealed class OpenApiConformanceTests(EmbeddedApiFixture api)
     /// <summary>Each operation's scenario: requests that produce every status it declares (but 503), in embedded mode.</summary>
     private Dictionary<string, Func<Task>> Scenarios() => new(StringComparer.Ordinal)
     {
-        ["GET /carts/{cartId}"] = async () =>
+        ["GET /users/{userId}/cart"] = async () =>
         {
-            const string op = "GET /carts/{cartId}";
-            await CallAsync(op, $"/carts/{NewName("cart")}", 200);
-            await CallAsync(op, "/carts/-cart", 400);
+            const string op = "GET /users/{userId}/cart";
+            await CallAsync(op, $"/users/{NewName("cart")}/cart", 200);
+            await CallAsync(op, "/users/-cart/cart", 400);
         },
-        ["POST /carts/{cartId}/items"] = async () =>
+        ["POST /users/{userId}/cart/items"] = async () =>
         {
-            const string op = "POST /carts/{cartId}/items";
-            var path = $"/carts/{NewName("cart")}/items";
+            const string op = "POST /users/{userId}/cart/items";
+            var path = $"/users/{NewName("cart")}/cart/items";
             await CallAsync(op, path, 200, """{"sku":"A1","quantity":2}""");
+            await CallAsync(op, path, 200, """{"sku":"A1","quantity":1}""", idempotencyKey: "add-1");
+            await CallAsync(op, path, 200, """{"sku":"A1","quantity":1}""", idempotencyKey: "add-1");
+            await CallAsync(op, path, 422, """{"sku":"A1","quantity":2}""", idempotencyKey: "add-1");
             await CallAsync(op, path, 400, """{"sku":"A1","quantity":0}""");
             ExpectLimit(await CallAsync(op, path, 413, OversizedJson), "maxRequestBodyBytes");
             await CallAsync(op, path, 415, content: TextPlain());
         },
-        ["PUT /carts/{cartId}/items/{sku}"] = async () =>
+        ["PUT /users/{userId}/cart/items/{sku}"] = async () =>
         {
-            const string op = "PUT /carts/{cartId}/items/{sku}";
-            var path = $"/carts/{NewName("cart")}/items/A1";
+            const string op = "PUT /users/{userId}/cart/items/{sku}";
+            var path = $"/users/{NewName("cart")}/cart/items/A1";
             await CallAsync(op, path, 200, """{"quantity":3}""");
             await CallAsync(op, path, 400, """{"quantity":1000}""");
             ExpectLimit(await CallAsync(op, path, 413, OversizedJson), "maxRequestBodyBytes");
             await CallAsync(op, path, 415, content: TextPlain());
         },
-        ["DELETE /carts/{cartId}/items/{sku}"] = async () =>
+        ["DELETE /users/{userId}/cart/items/{sku}"] = async () =>
         {
-            const string op = "DELETE /carts/{cartId}/items/{sku}";
+            const string op = "DELETE /users/{userId}/cart/items/{sku}";
             var cart = NewName("cart");
-            await CallAsync("POST /carts/{cartId}/items", $"/carts/{cart}/items", 200, """{"sku":"A1","quantity":1}""");
-            await CallAsync(op, $"/carts/{cart}/items/A1", 200);
-            await CallAsync(op, $"/carts/{cart}/items/-sku", 400);
+            await CallAsync("POST /users/{userId}/cart/items", $"/users/{cart}/cart/items", 200, """{"sku":"A1","quantity":1}""");
+            await CallAsync(op, $"/users/{cart}/cart/items/A1", 200);
+            await CallAsync(op, $"/users/{cart}/cart/items/-sku", 400);
+        },
+        ["GET /sessions/{sessionId}/cart"] = async () =>
+        {
+            const string op = "GET /sessions/{sessionId}/cart";
+            var (id, _) = await CreateSessionAsync();
+            await CallAsync(op, $"/sessions/{id}/cart", 200);
+            await CallAsync(op, $"/sessions/{UnknownSessionId}/cart", 404);
+        },
+        ["POST /sessions/{sessionId}/cart/items"] = async () =>
+        {
+            const string op = "POST /sessions/{sessionId}/cart/items";
+            var (id, _) = await CreateSessionAsync();
+            var path = $"/sessions/{id}/cart/items";
+            await CallAsync(op, path, 200, """{"sku":"A1","quantity":2}""", idempotencyKey: "add-1");
+            await CallAsync(op, path, 422, """{"sku":"B1","quantity":2}""", idempotencyKey: "add-1");
+            await CallAsync(op, path, 400, """{"sku":"A1"}""");
+            await CallAsync(op, $"/sessions/{UnknownSessionId}/cart/items", 404, """{"sku":"A1","quantity":1}""");
+            ExpectLimit(await CallAsync(op, path, 413, OversizedJson), "maxRequestBodyBytes");
+            await CallAsync(op, path, 415, content: TextPlain());
+        },
+        ["PUT /sessions/{sessionId}/cart/items/{sku}"] = async () =>
+        {
+            const string op = "PUT /sessions/{sessionId}/cart/items/{sku}";
+            var (id, _) = await CreateSessionAsync();
+            var path = $"/sessions/{id}/cart/items/A1";
+            await CallAsync(op, path, 200, """{"quantity":3}""");
+            await CallAsync(op, path, 400, """{"quantity":1000}""");
+            await CallAsync(op, $"/sessions/{UnknownSessionId}/cart/items/A1", 404, """{"quantity":3}""");
+            ExpectLimit(await CallAsync(op, path, 413, OversizedJson), "maxRequestBodyBytes");
+            await CallAsync(op, path, 415, content: TextPlain());
+        },
+        ["DELETE /sessions/{sessionId}/cart/items/{sku}"] = async () =>
+        {
+            const string op = "DELETE /sessions/{sessionId}/cart/items/{sku}";
+            var (id, _) = await CreateSessionAsync();
+            await CallAsync(op, $"/sessions/{id}/cart/items/A1", 200);
+            await CallAsync(op, $"/sessions/{id}/cart/items/-sku", 400);
+            await CallAsync(op, $"/sessions/{UnknownSessionId}/cart/items/A1", 404);
         },
         ["POST /sessions"] = async () =>
         {
@@ -364,13 +405,19 @@ public sealed class OpenApiConformanceTests(EmbeddedApiFixture api)
     /// Sends one request to <paramref name="operation"/> and checks the answer against the document; a scenario that
     /// did not get the status it aimed for is reported too, so every documented status stays exercised.
     /// </summary>
-    private async Task<ContractResponse> CallAsync(string operation, string path, int expect, string? json = null, HttpContent? content = null, string? ifMatch = null)
+    private async Task<ContractResponse> CallAsync(
+        string operation, string path, int expect, string? json = null, HttpContent? content = null, string? ifMatch = null, string? idempotencyKey = null)
     {
         var op = contract.Operation(operation);
         using var request = new HttpRequestMessage(new HttpMethod(op.Method), new Uri(path, UriKind.Relative))
         {
             Content = content ?? (json is null ? null : new StringContent(json, Encoding.UTF8, "application/json")),
         };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         if (ifMatch is not null)
         {
             // Unvalidated: a malformed If-Match is one of the requests sent on purpose.

@@ -17,10 +17,10 @@ public sealed class CartApiTests(EmbeddedApiFixture api)
     public async Task A_written_line_is_read_back_at_once()
     {
         var id = NewCartId();
-        var add = await http.PostAsJsonAsync($"/carts/{id}/items", new { sku = "SKU-1", quantity = 3 });
+        var add = await http.PostAsJsonAsync($"/users/{id}/cart/items", new { sku = "SKU-1", quantity = 3 });
         Assert.True(add.StatusCode == HttpStatusCode.OK, $"cart {id}: add answered {(int)add.StatusCode}");
 
-        var cart = await http.GetFromJsonAsync<CartView>($"/carts/{id}");
+        var cart = await http.GetFromJsonAsync<CartView>($"/users/{id}/cart");
         Assert.NotNull(cart);
         Assert.True(cart.Lines.SequenceEqual([new CartLine("SKU-1", 3)]), $"cart {id}: {string.Join(',', cart.Lines)}");
     }
@@ -29,13 +29,13 @@ public sealed class CartApiTests(EmbeddedApiFixture api)
     public async Task Put_sets_a_quantity_and_delete_removes_the_line()
     {
         var id = NewCartId();
-        await http.PostAsJsonAsync($"/carts/{id}/items", new { sku = "A", quantity = 1 });
-        var put = await http.PutAsJsonAsync($"/carts/{id}/items/A", new { quantity = 9 });
+        await http.PostAsJsonAsync($"/users/{id}/cart/items", new { sku = "A", quantity = 1 });
+        var put = await http.PutAsJsonAsync($"/users/{id}/cart/items/A", new { quantity = 9 });
         Assert.Equal(9, (await put.ReadJsonAsync<CartView>())!.Lines.Single().Quantity);
 
-        var delete = await http.DeleteAsync($"/carts/{id}/items/A");
+        var delete = await http.DeleteAsync($"/users/{id}/cart/items/A");
         Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
-        var cart = await http.GetFromJsonAsync<CartView>($"/carts/{id}");
+        var cart = await http.GetFromJsonAsync<CartView>($"/users/{id}/cart");
         Assert.True(cart!.Lines.IsEmpty, $"cart {id} should be empty after the delete");
     }
 
@@ -44,7 +44,7 @@ public sealed class CartApiTests(EmbeddedApiFixture api)
     [InlineData("not json at all", "not JSON")]
     public async Task Malformed_json_is_a_400_problem(string body, string what)
     {
-        var response = await http.PostJsonTextAsync($"/carts/{NewCartId()}/items", body);
+        var response = await http.PostJsonTextAsync($"/users/{NewCartId()}/cart/items", body);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, what);
     }
 
@@ -61,18 +61,18 @@ public sealed class CartApiTests(EmbeddedApiFixture api)
     public async Task Missing_or_out_of_range_fields_are_a_400_naming_the_field_and_change_nothing(string body, string field)
     {
         var id = NewCartId();
-        var response = await http.PostJsonTextAsync($"/carts/{id}/items", body);
+        var response = await http.PostJsonTextAsync($"/users/{id}/cart/items", body);
         await ProblemAssert.NamesFieldAsync(response, field, body);
 
-        var cart = await http.GetFromJsonAsync<CartView>($"/carts/{id}");
+        var cart = await http.GetFromJsonAsync<CartView>($"/users/{id}/cart");
         Assert.True(cart!.Version == 0, $"cart {id} changed after a rejected request: {body}");
     }
 
     [Fact]
     public async Task A_bad_sku_or_cart_id_in_the_path_is_a_400_naming_it()
     {
-        await ProblemAssert.NamesFieldAsync(await http.DeleteAsync($"/carts/{NewCartId()}/items/bad%20sku"), "sku", "DELETE bad sku");
-        await ProblemAssert.NamesFieldAsync(await http.GetAsync($"/carts/{new string('c', 65)}"), "cartId", "GET long cart id");
+        await ProblemAssert.NamesFieldAsync(await http.DeleteAsync($"/users/{NewCartId()}/cart/items/bad%20sku"), "sku", "DELETE bad sku");
+        await ProblemAssert.NamesFieldAsync(await http.GetAsync($"/users/{new string('c', 65)}/cart"), "userId", "GET long user id");
     }
 
     [Fact]
@@ -86,17 +86,17 @@ public sealed class CartApiTests(EmbeddedApiFixture api)
     {
         var id = NewCartId();
         var padding = new string('x', (int)EmbeddedApiFixture.MaxRequestBodyBytes);
-        var response = await http.PostJsonTextAsync($"/carts/{id}/items", $"{{\"sku\":\"A\",\"quantity\":1,\"pad\":\"{padding}\"}}");
+        var response = await http.PostJsonTextAsync($"/users/{id}/cart/items", $"{{\"sku\":\"A\",\"quantity\":1,\"pad\":\"{padding}\"}}");
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "oversized body");
 
-        var cart = await http.GetFromJsonAsync<CartView>($"/carts/{id}");
+        var cart = await http.GetFromJsonAsync<CartView>($"/users/{id}/cart");
         Assert.True(cart!.Version == 0, $"cart {id} changed after an oversized request");
     }
 
     [Fact]
     public async Task A_body_that_is_not_json_by_content_type_is_a_415_problem()
     {
-        var response = await http.PostAsync($"/carts/{NewCartId()}/items", new StringContent("sku=A&quantity=1"));
+        var response = await http.PostAsync($"/users/{NewCartId()}/cart/items", new StringContent("sku=A&quantity=1"));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "text/plain body");
     }
 }

@@ -29,7 +29,7 @@ public sealed class SiloFailoverTests(ITestOutputHelper output) : IDisposable
         var (_, http) = cluster.StartApiHost("api");
         using var _ = http;
         await Poll.UntilAsync(async () => (await http.GetAsync("/health/live")).IsSuccessStatusCode, StartDeadline, "API host liveness");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/carts/before-any-silo")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/users/before-any-silo/cart")).StatusCode);
 
         cluster.StartSilo("silo-a");
         var victim = cluster.StartSilo("silo-b");
@@ -40,7 +40,7 @@ public sealed class SiloFailoverTests(ITestOutputHelper output) : IDisposable
         for (var i = 0; i < 24; i++)
         {
             var id = $"mp-cart-{i}-{Guid.NewGuid():N}";
-            var response = await http.PostAsJsonAsync($"/carts/{id}/items", new { sku = "BEFORE", quantity = i + 1 });
+            var response = await http.PostAsJsonAsync($"/users/{id}/cart/items", new { sku = "BEFORE", quantity = i + 1 });
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"cart {id}: write before the kill answered {(int)response.StatusCode}");
             expected[id] = new() { ["BEFORE"] = i + 1 };
         }
@@ -55,7 +55,7 @@ public sealed class SiloFailoverTests(ITestOutputHelper output) : IDisposable
         var unknown = new HashSet<string>();
         foreach (var (id, lines) in expected)
         {
-            var response = await http.PostAsJsonAsync($"/carts/{id}/items", new { sku = "DURING", quantity = 1 });
+            var response = await http.PostAsJsonAsync($"/users/{id}/cart/items", new { sku = "DURING", quantity = 1 });
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(
                 response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable,
@@ -80,7 +80,7 @@ public sealed class SiloFailoverTests(ITestOutputHelper output) : IDisposable
             var served = await Poll.ForAsync(
                 async () =>
                 {
-                    var response = await http.GetAsync($"/carts/{id}");
+                    var response = await http.GetAsync($"/users/{id}/cart");
                     Assert.True(
                         response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable,
                         $"cart {id}: read during failover answered {(int)response.StatusCode}");
