@@ -85,11 +85,8 @@ public sealed class InventoryGrain(
             }
 
             var extended = held with { LeaseUntil = leaseUntil };
-            await StoreAsync(current.WithoutExpiredLeases(now) with
-            {
-                Leases = current.Leases.SetItem(orderId, extended),
-                Version = current.Version + 1,
-            });
+            var others = current.WithoutExpiredLeases(now);
+            await StoreAsync(others with { Leases = others.Leases.SetItem(orderId, extended), Version = current.Version + 1 });
             return Reserved(orderId, extended);
         }
 

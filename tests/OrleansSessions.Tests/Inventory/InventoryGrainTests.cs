@@ -155,7 +155,7 @@ public sealed class InventoryGrainTests(MemoryClusterFixture fixture)
     }
 
     [Fact]
-    public async Task The_next_write_drops_expired_leases_from_the_stored_state()
+    public async Task The_next_write_even_a_lease_extension_drops_expired_leases_from_the_stored_state()
     {
         var (sku, grain) = await StockedAsync(5);
         var expired = NewOrderId();
@@ -164,9 +164,15 @@ public sealed class InventoryGrainTests(MemoryClusterFixture fixture)
 
         var live = NewOrderId();
         await grain.ReserveAsync(live, 1, Now + Lease);
-
         var stored = await StoredAsync(fixture.SiloServices, fixture.Client, sku);
         Assert.True(stored is not null && stored.Leases.Keys.SequenceEqual([live]), $"SKU {sku}: stored leases {string.Join(',', stored?.Leases.Keys ?? [])}");
+
+        // Extending a lease is a write too.
+        await grain.ReserveAsync(expired, 1, Now + TimeSpan.FromMinutes(1));
+        fixture.Clock.Advance(TimeSpan.FromMinutes(2));
+        await grain.ReserveAsync(live, 1, Now + Lease);
+        stored = await StoredAsync(fixture.SiloServices, fixture.Client, sku);
+        Assert.True(stored is not null && stored.Leases.Keys.SequenceEqual([live]), $"SKU {sku}: after an extension, stored leases {string.Join(',', stored?.Leases.Keys ?? [])}");
     }
 
     [Fact]
