@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using OrleansSessions.ApiHost.Carts;
+using OrleansSessions.ApiHost.Inventory;
 using OrleansSessions.ApiHost.Sessions;
 using OrleansSessions.Client.Tokens;
 using Scalar.AspNetCore;
@@ -50,6 +51,7 @@ public static class ApiHostExtensions
         var grainBacked = app.MapGroup("").AddEndpointFilter<ClusterAvailabilityFilter>().ProducesUnavailable();
         grainBacked.MapUserCarts();
         grainBacked.MapSessionCarts();
+        grainBacked.MapInventory();
         grainBacked.MapSessions();
         grainBacked.MapUserSessions();
         grainBacked.MapSessionTokens();

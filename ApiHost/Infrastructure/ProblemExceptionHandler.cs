@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Diagnostics;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
+using OrleansSessions.Inventory;
 using OrleansSessions.Sessions;
 
 namespace OrleansSessions.ApiHost.Infrastructure;
@@ -42,6 +43,12 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
             case TooManySessionsException tooMany:
                 return await WriteAsync(httpContext, exception, StatusCodes.Status409Conflict, "Too many sessions", tooMany.Message, field: null);
+
+            case SkuNotStockedException:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status404NotFound, "SKU not stocked", "This SKU has never been stocked.", field: null);
+
+            case StockBelowReservedException below:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status409Conflict, "Stock below reserved", below.Message, field: null);
 
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                 var max = httpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansSessions.Inventory;
 using OrleansSessions.Tests.Infrastructure;
 
 namespace OrleansSessions.Tests.Api;
@@ -265,6 +267,30 @@ public sealed class OpenApiConformanceTests(EmbeddedApiFixture api)
             await CallAsync(op, $"/sessions/{id}/cart/items/A1", 200);
             await CallAsync(op, $"/sessions/{id}/cart/items/-sku", 400);
             await CallAsync(op, $"/sessions/{UnknownSessionId}/cart/items/A1", 404);
+        },
+        ["GET /inventory/{sku}"] = async () =>
+        {
+            const string op = "GET /inventory/{sku}";
+            var sku = NewName("sku");
+            await CallAsync("PUT /inventory/{sku}", $"/inventory/{sku}", 200, """{"onHand":5,"unitPrice":1999,"currency":"EUR"}""");
+            await CallAsync(op, $"/inventory/{sku}", 200);
+            await CallAsync(op, $"/inventory/{NewName("sku")}", 404);
+            await CallAsync(op, "/inventory/-sku", 400);
+        },
+        ["PUT /inventory/{sku}"] = async () =>
+        {
+            const string op = "PUT /inventory/{sku}";
+            var sku = NewName("sku");
+            var path = $"/inventory/{sku}";
+            await CallAsync(op, path, 200, """{"onHand":5,"unitPrice":1999,"currency":"EUR"}""");
+            await CallAsync(op, path, 400, """{"onHand":-1,"unitPrice":1999,"currency":"EUR"}""");
+
+            // Below what a live reservation holds (reserved through the grain: there is no HTTP route for it).
+            await api.Factory.Services.GetRequiredService<IClusterClient>().GetGrain<IInventoryGrain>(sku)
+                .ReserveAsync(NewName("order"), 3, DateTimeOffset.UtcNow.AddMinutes(10));
+            await CallAsync(op, path, 409, """{"onHand":2,"unitPrice":1999,"currency":"EUR"}""");
+            ExpectLimit(await CallAsync(op, path, 413, OversizedJson), "maxRequestBodyBytes");
+            await CallAsync(op, path, 415, content: TextPlain());
         },
         ["POST /sessions"] = async () =>
         {
