@@ -6,6 +6,7 @@ using Orleans.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansSessions.Common;
 using OrleansSessions.Common.Expiry;
+using OrleansSessions.Payments;
 using OrleansSessions.Sessions;
 
 namespace OrleansSessions.Hosting;
@@ -105,6 +106,7 @@ public static class SiloBuilderExtensions
         silo.Services.TryAddSingleton<IEventPublisher, StreamEventPublisher>();
         silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
         silo.AddStartupTask<ExpirySweepStartup>();
+        silo.AddPayments();
 
         // Orleans' own serializer keys stored state by [Id] and [Alias], not by CLR type and assembly names,
         // so renaming a state type or moving it between assemblies does not break rows already stored.
