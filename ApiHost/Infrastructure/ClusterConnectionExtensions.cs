@@ -18,6 +18,7 @@ internal static class ClusterConnectionExtensions
 
         if (mode == HostingMode.Embedded)
         {
+            builder.AddEmbeddedPaymentGateway();
             builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(settings));
             builder.Services.AddSingleton<EmbeddedSilo>();
             builder.Services.AddSingleton<IClusterAvailability>(sp => sp.GetRequiredService<EmbeddedSilo>());

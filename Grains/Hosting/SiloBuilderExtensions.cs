@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansSessions.Common;
 using OrleansSessions.Common.Events;
 using OrleansSessions.Common.Expiry;
+using OrleansSessions.Payments;
 using OrleansSessions.Sessions;
 
 namespace OrleansSessions.Hosting;
@@ -112,6 +113,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddSingleton<IEventReaction, Carts.SessionCartReaction>();
         silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
         silo.AddStartupTask<ExpirySweepStartup>();
+        silo.AddPayments();
 
         // Orleans' own serializer keys stored state by [Id] and [Alias], not by CLR type and assembly names,
         // so renaming a state type or moving it between assemblies does not break rows already stored.

@@ -1,0 +1,157 @@
+using Microsoft.Extensions.Logging;
+using OrleansSessions.Common;
+
+namespace OrleansSessions.Payments;
+
+/// <summary>
+/// One payment. Every gateway call is preceded by storing its intent (the <c>…ing</c> status) and followed by storing
+/// its outcome; a payment found in an intent — the silo died mid-call, the gateway timed out, the outcome write failed —
+/// settles it first, by calling the gateway again with the same key (<c>{paymentId}:{operation}</c>), which answers
+/// with what it did the first time instead of doing it twice.
+/// </summary>
+public sealed partial class PaymentGrain(
+    [PersistentState(stateName: "payments.payment", storageName: StorageNames.State)] IPersistentState<PaymentState> payment,
+    IPaymentGateway gateway,
+    ILogger<PaymentGrain> logger)
+    : Grain, IPaymentGrain
+{
+    private string PaymentId => this.GetPrimaryKeyString();
+
+    public Task<PaymentResult> GetAsync() => Task.FromResult(Result());
+
+    public async Task<PaymentResult> AuthorizeAsync(PaymentRequest request)
+    {
+        PaymentRules.Validate(request);
+        if (payment.State.Status == PaymentStatus.None)
+        {
+            // The id goes into the gateway's idempotency key.
+            Identifiers.Validate(PaymentId, "paymentId");
+            await BeginAsync(payment.State with { Status = PaymentStatus.Authorizing, Request = request });
+            return Result();
+        }
+
+        if (payment.State.Request != request)
+        {
+            throw Conflict("authorize", payment.State.Request is null
+                ? $"Payment '{PaymentId}' was voided before it was authorized."
+                : $"Payment '{PaymentId}' was asked to authorize another request; an authorization cannot be changed.");
+        }
+
+        await SettleAsync();
+        return Result();
+    }
+
+    public async Task<PaymentResult> CaptureAsync()
+    {
+        await SettleAsync();
+        switch (payment.State.Status)
+        {
+            case PaymentStatus.Authorized:
+                await BeginAsync(payment.State with { Status = PaymentStatus.Capturing });
+                break;
+            case PaymentStatus.Captured or PaymentStatus.CaptureFailed or PaymentStatus.Refunded:
+                break;
+            default:
+                throw Conflict("capture", $"Payment '{PaymentId}' is {payment.State.Status}; only an authorized payment can be captured.");
+        }
+
+        return Result();
+    }
+
+    public async Task<PaymentResult> VoidAsync()
+    {
+        await SettleAsync();
+        switch (payment.State.Status)
+        {
+            case PaymentStatus.None:
+                // Cancelled before anything was authorized: nothing to release, and a late authorize must not go through.
+                await this.CommitAsync(payment, payment.State with { Status = PaymentStatus.Voided });
+                break;
+            case PaymentStatus.Authorized or PaymentStatus.CaptureFailed:
+                await BeginAsync(payment.State with { Status = PaymentStatus.Voiding });
+                break;
+            case PaymentStatus.Voided or PaymentStatus.Declined:
+                break;
+            default:
+                throw Conflict("void", $"Payment '{PaymentId}' is {payment.State.Status}; a captured payment is refunded, not voided.");
+        }
+
+        return Result();
+    }
+
+    public async Task<PaymentResult> RefundAsync()
+    {
+        await SettleAsync();
+        switch (payment.State.Status)
+        {
+            case PaymentStatus.Captured:
+                await BeginAsync(payment.State with { Status = PaymentStatus.Refunding });
+                break;
+            case PaymentStatus.Refunded:
+                break;
+            default:
+                throw Conflict("refund", $"Payment '{PaymentId}' is {payment.State.Status}; only a captured payment can be refunded.");
+        }
+
+        return Result();
+    }
+
+    /// <summary>Stores the intent, then carries it out: the gateway is never called for an intent that is not stored.</summary>
+    private async Task BeginAsync(PaymentState intent)
+    {
+        await this.CommitAsync(payment, intent);
+        await SettleAsync();
+    }
+
+    /// <summary>Carries out the stored intent, if any, and stores its outcome.</summary>
+    private async Task SettleAsync()
+    {
+        var current = payment.State;
+        PaymentState next;
+        switch (current.Status)
+        {
+            case PaymentStatus.Authorizing:
+                var authorization = await gateway.AuthorizeAsync(IdempotencyKey("authorize"), current.Request!);
+                next = authorization.Succeeded
+                    ? current with { Status = PaymentStatus.Authorized, AuthorizationId = authorization.AuthorizationId }
+                    : current with { Status = PaymentStatus.Declined, Reason = authorization.Reason };
+                break;
+            case PaymentStatus.Capturing:
+                var capture = await gateway.CaptureAsync(IdempotencyKey("capture"), current.AuthorizationId!);
+                next = capture.Succeeded
+                    ? current with { Status = PaymentStatus.Captured }
+                    : current with { Status = PaymentStatus.CaptureFailed, Reason = capture.Reason };
+                break;
+            case PaymentStatus.Voiding:
+                await gateway.VoidAsync(IdempotencyKey("void"), current.AuthorizationId!);
+                next = current with { Status = PaymentStatus.Voided };
+                break;
+            case PaymentStatus.Refunding:
+                await gateway.RefundAsync(IdempotencyKey("refund"), current.AuthorizationId!);
+                next = current with { Status = PaymentStatus.Refunded };
+                break;
+            default:
+                return;
+        }
+
+        // Should this write fail, the intent stays stored and the next call settles it again under the same key.
+        await this.CommitAsync(payment, next);
+        // Raise the PaymentAuthorized/Declined/Captured/CaptureFailed/Voided/Refunded fact here, in this write's outbox, once the shared event envelope lands.
+        LogSettled(logger, PaymentId, current.Status, next.Status, next.Reason);
+    }
+
+    /// <summary>One key per payment and operation: every attempt at the same operation is the same request to the gateway.</summary>
+    private string IdempotencyKey(string operation) => $"{PaymentId}:{operation}";
+
+    private PaymentStateConflictException Conflict(string operation, string message) =>
+        new(PaymentId, payment.State.Status, operation, message);
+
+    private PaymentResult Result()
+    {
+        var state = payment.State;
+        return new PaymentResult(PaymentId, state.Status, state.Request, state.AuthorizationId, state.Reason);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId}: {From} -> {To} {Reason}")]
+    private static partial void LogSettled(ILogger logger, string paymentId, PaymentStatus from, PaymentStatus to, string? reason);
+}
