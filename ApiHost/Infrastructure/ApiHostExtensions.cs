@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using OrleansSessions.ApiHost.Carts;
 using OrleansSessions.ApiHost.Inventory;
+using OrleansSessions.ApiHost.Orders;
 using OrleansSessions.ApiHost.Sessions;
 using OrleansSessions.Client.Tokens;
 using Scalar.AspNetCore;
@@ -28,7 +29,11 @@ public static class ApiHostExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
 
         // Numbers are numbers: web defaults would also read "60" as 60 and document every number as integer-or-string.
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
         builder.Services.AddApiContract();
         return builder;
     }
@@ -52,6 +57,8 @@ public static class ApiHostExtensions
         grainBacked.MapUserCarts();
         grainBacked.MapSessionCarts();
         grainBacked.MapInventory();
+        grainBacked.MapOrders();
+        grainBacked.MapAdmin();
         grainBacked.MapSessions();
         grainBacked.MapUserSessions();
         grainBacked.MapSessionTokens();

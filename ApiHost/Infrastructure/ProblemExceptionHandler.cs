@@ -38,6 +38,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 return await WriteAsync(
                     httpContext, exception, StatusCodes.Status413PayloadTooLarge, "Session limit exceeded", tooLarge.Message, field: null, ("limit", tooLarge.Limit));
 
+            case Orders.OrderNotFoundException or Orders.DeadLetterNotFoundException:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status404NotFound, "Not found", exception.Message, field: null);
+
             case IdempotencyKeyReusedException reused:
                 return await WriteAsync(httpContext, exception, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused", reused.Message, field: null);
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Orleans.Concurrency;
+using OrleansSessions.Common;
 
 namespace OrleansSessions.Carts;
 
@@ -59,25 +60,4 @@ public static class CartKeys
     public static string User(string userId) => $"user:{userId}";
 
     public static string Session(string sessionIdHash) => $"session:{sessionIdHash}";
-}
-
-/// <summary>An Idempotency-Key was sent again with a different request. Hosts answer 422.</summary>
-[GenerateSerializer]
-[Alias("carts.IdempotencyKeyReusedException")]
-public sealed class IdempotencyKeyReusedException : Exception
-{
-    public IdempotencyKeyReusedException()
-        : base("This Idempotency-Key was already used for a different request.")
-    {
-    }
-
-    public IdempotencyKeyReusedException(string message)
-        : base(message)
-    {
-    }
-
-    public IdempotencyKeyReusedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
 }

@@ -111,6 +111,9 @@ public static class SiloBuilderExtensions
         silo.Services.TryAddSingleton<IEventPublisher, StreamEventPublisher>();
         silo.Services.TryAddSingleton<IDeadLetterStore>(sp => new InMemoryDeadLetterStore(sp.GetRequiredKeyedService<TimeProvider>(DomainClock.Key)));
         silo.Services.AddSingleton<IEventReaction, Carts.SessionCartReaction>();
+        silo.Services.AddSingleton<IEventReaction, Orders.OrderHistoryReaction>();
+        silo.Services.AddSingleton<IEventReaction, Orders.OrderedCartReaction>();
+        silo.Services.AddOptions<Orders.OrderOptions>().Bind(silo.Configuration.GetSection(Orders.OrderOptions.SectionName));
         silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
         silo.AddStartupTask<ExpirySweepStartup>();
         silo.AddPayments();

@@ -1,0 +1,193 @@
+using System.Collections.Immutable;
+using System.ComponentModel.DataAnnotations;
+using OrleansSessions.ApiHost.Infrastructure;
+using OrleansSessions.ApiHost.Sessions;
+using OrleansSessions.Carts;
+using OrleansSessions.Common;
+using OrleansSessions.Common.Events;
+using OrleansSessions.Orders;
+using OrleansSessions.Sessions;
+
+namespace OrleansSessions.ApiHost.Orders;
+
+/// <summary>Request to order what is in the user's cart.</summary>
+public sealed record PlaceOrderRequest(
+    [property: Required, MaxLength(64), RegularExpression(OrderEndpoints.PaymentMethodPattern)] string? PaymentMethod);
+
+/// <summary>What the user overview gathered, and which parts did not answer within their time.</summary>
+public sealed record OverviewResponse(
+    IReadOnlyList<UserSessionResponse>? Sessions,
+    CartView? Cart,
+    IReadOnlyList<OrderSummary>? Orders,
+    IReadOnlyList<string> Missing);
+
+internal static class OrderEndpoints
+{
+    public const string PaymentMethodPattern = "^[A-Za-z0-9_]{1,64}$";
+
+    /// <summary>How long the overview waits for each of its parts; they are asked in parallel, so this is its whole budget.</summary>
+    private static readonly TimeSpan OverviewBranchTimeout = TimeSpan.FromSeconds(1);
+
+    public static RouteGroupBuilder MapOrders(this RouteGroupBuilder routes)
+    {
+        var users = routes.MapGroup("/users/{userId}").WithTags("Orders");
+
+        users.MapPost("/orders", async (string userId, HttpContext http, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(userId, "userId");
+            var key = http.Request.Headers[IdempotencyKeys.Header] is [{ } given]
+                ? IdempotencyKeys.Validate(given)
+                : throw new DomainValidationException(IdempotencyKeys.Header, $"'{IdempotencyKeys.Header}' is required: it makes a retried order the same order.");
+            var body = await JsonBody.ReadAsync<PlaceOrderRequest>(http.Request);
+            var method = body.PaymentMethod ?? throw new DomainValidationException("paymentMethod", "'paymentMethod' is required.");
+            if (!System.Text.RegularExpressions.Regex.IsMatch(method, @"\A[A-Za-z0-9_]{1,64}\z"))
+            {
+                throw new DomainValidationException("paymentMethod", "'paymentMethod' must be 1..64 letters, digits or _.");
+            }
+
+            var orderId = OrderIds.For(userId, key);
+            var saga = grains.GetGrain<IOrderSagaGrain>(orderId);
+
+            // A retry of a placed order answers it without looking at the cart again.
+            var order = await saga.GetAsync() ?? await saga.PlaceAsync(new PlaceOrder(
+                userId,
+                method,
+                [.. (await grains.GetGrain<ICartGrain>(CartKeys.User(userId)).GetAsync()).Lines.Select(l => new OrderLine(l.Sku, l.Quantity, 0, null))],
+                RequestHash: method));
+            if (order.UserId != userId || order.PaymentMethod != method)
+            {
+                throw new IdempotencyKeyReusedException();
+            }
+
+            return TypedResults.Accepted($"/orders/{orderId}", order);
+        })
+            .WithSummary("Orders what is in the user's cart (202, Location). The same Idempotency-Key answers the same order; with another body: 422.")
+            .AcceptsJson<PlaceOrderRequest>()
+            .WithIdempotencyKey(required: true)
+            .Produces<OrderView>(StatusCodes.Status202Accepted)
+            .WithResponseHeader(StatusCodes.Status202Accepted, "Location", "/orders/{orderId} of the order.")
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
+
+        users.MapGet("/orders", async (string userId, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(userId, "userId");
+            return await grains.GetGrain<IUserOrderHistoryGrain>(userId).ListAsync();
+        })
+            .WithSummary("The user's orders, built from order events (eventually consistent).")
+            .Produces<ImmutableArray<OrderSummary>>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
+
+        users.MapGet("/overview", async (string userId, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(userId, "userId");
+            return await UserOverview.ReadAsync(grains, userId, OverviewBranchTimeout);
+        })
+            .WithSummary("Sessions, cart and order history in parallel, each within its own time; what did not answer is listed in missing (200, partial).")
+            .Produces<OverviewResponse>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
+
+        routes.MapGet("/orders/{orderId}", async (string orderId, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(orderId, "orderId");
+            return await grains.GetGrain<IOrderSagaGrain>(orderId).GetAsync() ?? throw new OrderNotFoundException();
+        })
+            .WithTags("Orders")
+            .WithSummary("The order: status (Pending, Reserved, Authorized, Confirmed, Cancelled with a reason, CompensationFailed) and its step history.")
+            .Produces<OrderView>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+
+        return routes;
+    }
+
+    /// <summary>Operator routes, in one group so that authentication can be added in one place.</summary>
+    public static RouteGroupBuilder MapAdmin(this RouteGroupBuilder routes)
+    {
+        var admin = routes.MapGroup("/admin").WithTags("Operator");
+
+        admin.MapGet("/sagas", async (string? status, IGrainFactory grains) =>
+        {
+            if (status is not null && status != nameof(OrderStatus.CompensationFailed))
+            {
+                throw new DomainValidationException("status", "'status' may only be CompensationFailed.");
+            }
+
+            var failed = await grains.GetGrain<ISagaIndexGrain>(0).ListFailedAsync();
+            var orders = await Task.WhenAll(failed.Select(id => grains.GetGrain<IOrderSagaGrain>(id).GetAsync()));
+            return orders.OfType<OrderView>().ToImmutableArray();
+        })
+            .WithSummary("Sagas an operator must look at: those in CompensationFailed.")
+            .Produces<ImmutableArray<OrderView>>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
+
+        admin.MapPost("/sagas/{orderId}/retry", async (string orderId, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(orderId, "orderId");
+            return await grains.GetGrain<IOrderSagaGrain>(orderId).RetryAsync() ?? throw new OrderNotFoundException();
+        })
+            .WithSummary("Runs the saga again now, with fresh attempts (a CompensationFailed one retries its compensation).")
+            .Produces<OrderView>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+
+        admin.MapGet("/dead-letters", async (IGrainFactory grains) => await grains.GetGrain<IDeadLettersGrain>(0).ListAsync(500))
+            .WithSummary("Events a consumer kept failing on (at most 500, oldest first).")
+            .Produces<ImmutableArray<DeadLetter>>();
+
+        admin.MapPost("/dead-letters/{id}/replay", async (long id, IGrainFactory grains)
+                => await grains.GetGrain<IDeadLettersGrain>(0).ReplayAsync(id) ? Results.NoContent() : throw new DeadLetterNotFoundException())
+            .WithSummary("Hands the event to its consumer again; 204 once it took it (the letter is removed).")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status404NotFound);
+
+        return routes;
+    }
+}
+
+/// <summary>No such order. Hosts answer 404.</summary>
+internal sealed class OrderNotFoundException() : Exception("No such order.");
+
+/// <summary>No such dead letter. Hosts answer 404.</summary>
+internal sealed class DeadLetterNotFoundException() : Exception("No such dead letter.");
+
+/// <summary>The user overview: a parallel fan-out with a time per branch, answering with what arrived.</summary>
+internal static class UserOverview
+{
+    public static async Task<OverviewResponse> ReadAsync(IGrainFactory grains, string userId, TimeSpan branchTimeout)
+    {
+        var sessions = Branch(() => UserSessionList.ReadAsync(grains, grains.GetGrain<IUserSessionsGrain>(userId)), branchTimeout);
+        var cart = Branch(() => grains.GetGrain<ICartGrain>(CartKeys.User(userId)).GetAsync(), branchTimeout);
+        var orders = Branch(async () => (IReadOnlyList<OrderSummary>)await grains.GetGrain<IUserOrderHistoryGrain>(userId).ListAsync(), branchTimeout);
+        await Task.WhenAll(sessions, cart, orders);
+
+        var missing = new List<string>();
+        if (sessions.Result is null)
+        {
+            missing.Add("sessions");
+        }
+
+        if (cart.Result is null)
+        {
+            missing.Add("cart");
+        }
+
+        if (orders.Result is null)
+        {
+            missing.Add("orders");
+        }
+
+        return new OverviewResponse(sessions.Result, cart.Result, orders.Result, missing);
+    }
+
+    /// <summary>A part's answer, or null when it failed or did not come within <paramref name="timeout"/>.</summary>
+    private static async Task<T?> Branch<T>(Func<Task<T>> read, TimeSpan timeout)
+        where T : class
+    {
+        try
+        {
+            return await read().WaitAsync(timeout);
+        }
+        catch (Exception e) when (e is TimeoutException || ClusterOutage.IsOutage(e) || e is OrleansException)
+        {
+            return null;
+        }
+    }
+}
