@@ -268,6 +268,69 @@ public sealed class OpenApiConformanceTests(EmbeddedApiFixture api)
             await CallAsync(op, $"/sessions/{id}/cart/items/-sku", 400);
             await CallAsync(op, $"/sessions/{UnknownSessionId}/cart/items/A1", 404);
         },
+        ["POST /users/{userId}/orders"] = async () =>
+        {
+            const string op = "POST /users/{userId}/orders";
+            var user = NewName("buyer");
+            await CallAsync("POST /users/{userId}/cart/items", $"/users/{user}/cart/items", 200, """{"sku":"A1","quantity":1}""");
+            var path = $"/users/{user}/orders";
+            await CallAsync(op, path, 202, """{"paymentMethod":"pm_card_visa"}""", idempotencyKey: "order-1");
+            await CallAsync(op, path, 202, """{"paymentMethod":"pm_card_visa"}""", idempotencyKey: "order-1");
+            await CallAsync(op, path, 422, """{"paymentMethod":"pm_card_chargeDeclined"}""", idempotencyKey: "order-1");
+            await CallAsync(op, path, 400, """{"paymentMethod":"pm_card_visa"}""");
+            ExpectLimit(await CallAsync(op, path, 413, OversizedJson, idempotencyKey: "order-2"), "maxRequestBodyBytes");
+            await CallAsync(op, path, 415, content: TextPlain(), idempotencyKey: "order-2");
+        },
+        ["GET /users/{userId}/orders"] = async () =>
+        {
+            const string op = "GET /users/{userId}/orders";
+            await CallAsync(op, $"/users/{NewName("buyer")}/orders", 200);
+            await CallAsync(op, "/users/-buyer/orders", 400);
+        },
+        ["GET /users/{userId}/overview"] = async () =>
+        {
+            const string op = "GET /users/{userId}/overview";
+            await CallAsync(op, $"/users/{NewName("buyer")}/overview", 200);
+            await CallAsync(op, "/users/-buyer/overview", 400);
+        },
+        ["GET /orders/{orderId}"] = async () =>
+        {
+            const string op = "GET /orders/{orderId}";
+            var user = NewName("buyer");
+            await CallAsync("POST /users/{userId}/cart/items", $"/users/{user}/cart/items", 200, """{"sku":"A1","quantity":1}""");
+            var placed = await CallAsync("POST /users/{userId}/orders", $"/users/{user}/orders", 202, """{"paymentMethod":"pm_card_visa"}""", idempotencyKey: "k");
+            await CallAsync(op, placed.Headers["Location"], 200);
+            await CallAsync(op, $"/orders/{NewName("order")}", 404);
+            await CallAsync(op, "/orders/-order", 400);
+        },
+        ["GET /admin/sagas"] = async () =>
+        {
+            const string op = "GET /admin/sagas";
+            await CallAsync(op, "/admin/sagas?status=CompensationFailed", 200);
+            await CallAsync(op, "/admin/sagas?status=Pending", 400);
+        },
+        ["POST /admin/sagas/{orderId}/retry"] = async () =>
+        {
+            const string op = "POST /admin/sagas/{orderId}/retry";
+            var user = NewName("buyer");
+            await CallAsync("POST /users/{userId}/cart/items", $"/users/{user}/cart/items", 200, """{"sku":"A1","quantity":1}""");
+            var placed = await CallAsync("POST /users/{userId}/orders", $"/users/{user}/orders", 202, """{"paymentMethod":"pm_card_visa"}""", idempotencyKey: "k");
+            await CallAsync(op, $"{placed.Headers["Location"]}/retry".Replace("/orders/", "/admin/sagas/", StringComparison.Ordinal), 200);
+            await CallAsync(op, $"/admin/sagas/{NewName("order")}/retry", 404);
+            await CallAsync(op, "/admin/sagas/-order/retry", 400);
+        },
+        ["GET /admin/dead-letters"] = async () => await CallAsync("GET /admin/dead-letters", "/admin/dead-letters", 200),
+        ["POST /admin/dead-letters/{id}/replay"] = async () =>
+        {
+            const string op = "POST /admin/dead-letters/{id}/replay";
+            var user = NewName("buyer");
+            var placed = new OrleansSessions.Common.Events.EventOutbox().Raise(
+                "order-x", new OrleansSessions.Orders.OrderPlaced("order-x", user, []), DateTimeOffset.UtcNow, null).Pending[0];
+            var letter = await api.Factory.Services.GetRequiredService<OrleansSessions.Common.Events.IDeadLetterStore>()
+                .AddAsync("orders.user-history", placed, "test: set aside", 3);
+            await CallAsync(op, $"/admin/dead-letters/{letter.Id}/replay", 204);
+            await CallAsync(op, $"/admin/dead-letters/{letter.Id}/replay", 404);
+        },
         ["GET /inventory/{sku}"] = async () =>
         {
             const string op = "GET /inventory/{sku}";
@@ -586,6 +649,8 @@ public sealed class OpenApiConformanceOutageTests : IDisposable
         ["userId"] = "user-1",
         ["cartId"] = "cart-1",
         ["sku"] = "A1",
+        ["orderId"] = "order-1",
+        ["id"] = "1",
     };
 
     private readonly ApiHostFactory factory = ApiHostFactory.ForUnreachableCluster();
