@@ -25,8 +25,8 @@ public enum PaymentGatewayFailure
 [Alias("payments.PaymentGatewayUnavailableException")]
 public sealed class PaymentGatewayUnavailableException : Exception
 {
-    public PaymentGatewayUnavailableException(PaymentGatewayFailure failure, string message, Exception? innerException = null)
-        : base(message, innerException) => Failure = failure;
+    public PaymentGatewayUnavailableException(PaymentGatewayFailure failure, string message)
+        : base(message) => Failure = failure;
 
     public PaymentGatewayUnavailableException()
         : base("The payment gateway is unavailable; retry later.")
