@@ -61,6 +61,7 @@ public sealed class FaultClusterFixture : IAsyncLifetime
                 StorageNames.State,
                 (sp, _) => new StoreOutageGrainStorage(new FaultyGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage), plan)));
             siloBuilder.Services.AddSingleton<IEventPublisher>(sp => new FaultyEventPublisher(new StreamEventPublisher(sp), plan));
+            siloBuilder.Services.AddSingleton<IEventReaction>(new PoisonReaction(plan));
 
             // Stored as in production: Orleans' serializer, keyed by [Id] and [Alias].
             siloBuilder.Services.AddOptions<MemoryGrainStorageOptions>(InnerStorage)

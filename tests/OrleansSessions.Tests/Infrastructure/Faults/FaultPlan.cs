@@ -81,6 +81,9 @@ public sealed class FaultPlan
 
     public static FaultPlan For(string clusterId) => Plans.GetOrAdd(clusterId, _ => new FaultPlan());
 
+    /// <summary>Aggregates whose events the test consumer (<see cref="PoisonReaction"/>) fails on: a poison event.</summary>
+    public ConcurrentDictionary<string, bool> Poisoned { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Acts on the next <paramref name="times"/> storage calls that match.</summary>
     public FaultRule OnStorage(Func<StorageCall, bool> match, FaultMode mode, int times = 1)
     {
