@@ -21,9 +21,11 @@ public sealed class OrderEventTests(OrderClusterFixture fixture)
     public async Task A_poison_event_goes_to_the_dead_letters_without_holding_up_the_rest_and_replays_after_the_fix()
     {
         var sku = await fixture.StockAsync(5);
-        var placed = await fixture.PlaceAsync(TestCards.Visa, (sku, 1));
-        fixture.Faults.Poisoned[placed.OrderId] = true;
-        var order = await fixture.FinishedAsync(placed.OrderId, OrderStatus.Confirmed);
+        var user = $"buyer-{Guid.NewGuid():N}";
+        var orderId = OrderIds.For(user, "k");
+        fixture.Faults.Poisoned[orderId] = true;
+        await fixture.Client.GetGrain<IOrderSagaGrain>(orderId).PlaceAsync(new PlaceOrder(user, TestCards.Visa, [new OrderLine(sku, 1, 0, null)], TestCards.Visa));
+        var order = await fixture.FinishedAsync(orderId, OrderStatus.Confirmed);
 
         // The other consumers went on: the user's history has the order.
         await Poll.UntilAsync(

@@ -21,8 +21,9 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
 
     private readonly IClusterClient grains = cluster.Client;
 
-    // Starts at the real time: the session grains on the silos use the real clock.
-    private readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
+    // Starts at the cluster's (fake) time, which other tests of the collection move: the tokens' clock and the session
+    // grains' clock must agree for deadlines to compare.
+    private readonly FakeTimeProvider clock = new(cluster.Clock.GetUtcNow());
     private readonly string key = Convert.ToBase64String(RandomKey().Key);
 
     private SessionTokens Tokens(string? signingKey = null, string? audience = null) => new(
