@@ -12,7 +12,10 @@ public sealed class LocalCluster : IDisposable
 
     public string ServiceId { get; } = TestDatabase.UniqueId("mp-svc");
 
-    private Dictionary<string, string> Environment => new()
+    /// <summary>More settings for every host started from now on (e.g. <c>Payments__GatewayUrl</c>).</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
+    private Dictionary<string, string> Environment => new(Settings)
     {
         ["ConnectionStrings__Orleans"] = TestDatabase.ConnectionString,
         ["Orleans__ClusterId"] = ClusterId,
