@@ -39,8 +39,8 @@ public sealed class SagaFailoverTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.PutAsJsonAsync($"/inventory/{sku}", new { onHand = 3, unitPrice = 500, currency = "EUR" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync($"/users/{user}/cart/items", new { sku, quantity = 1 })).StatusCode);
 
-        // Every gateway call now takes seconds: the saga (activated on silo-a, the only silo) will be mid-capture.
-        await using var slow = await gateway.InjectAsync(f => f with { LatencyMs = 6000 });
+        // Every gateway call now takes 2.5 s (under the per-attempt timeout): the saga (activated on silo-a, the only silo) will be mid-capture.
+        await using var slow = await gateway.InjectAsync(f => f with { LatencyMs = 2500 });
         using var order = new HttpRequestMessage(HttpMethod.Post, $"/users/{user}/orders") { Content = JsonContent.Create(new { paymentMethod = "pm_card_visa" }) };
         order.Headers.Add("Idempotency-Key", "checkout");
         var placed = await http.SendAsync(order);
