@@ -109,6 +109,11 @@ internal sealed class HttpFuzzGenerators
             (7, AddItem()),
             (5, SetItem()),
             (3, RemoveItem()),
+            (3, SetStock()),
+            (2, GetStock()),
+            (4, PlaceOrder()),
+            (2, ReadOnlyOrderRoute()),
+            (2, Operator()),
             (2, Health()),
             (4, Unknown()));
     }
@@ -762,6 +767,64 @@ internal sealed class HttpFuzzGenerators
            from body in StrayBody()
            from headers in Headers(ifMatch: false)
            select Build("DELETE /users/{userId}/cart/items/{sku}", "DELETE", $"/users/{cart.Text}/cart/items/{sku.Text}", headers, body, [cart, sku]);
+
+    private static Gen<FuzzRequest> SetStock()
+    {
+        var currency = Weighted((70, Gen.Const(Str("EUR"))), (30, One(Str("eur"), Str("EURO"), Str(""), Raw("978", "currency:number"))));
+        var documents = Weighted(
+            (85,
+                from onHand in Optional(10, 90, "onHand", Quantity())
+                from unitPrice in Optional(10, 90, "unitPrice", Quantity())
+                from code in Optional(10, 90, "currency", currency)
+                select Object(new[] { onHand, unitPrice, code }.OfType<(string Name, Json Value)>())),
+            (15, BrokenDocuments()));
+        return from sku in SkuSegment()
+               from body in JsonBody(documents)
+               from headers in Headers(ifMatch: false)
+               select Build("PUT /inventory/{sku}", "PUT", $"/inventory/{sku.Text}", headers, body, [sku]);
+    }
+
+    private static Gen<FuzzRequest> GetStock()
+        => from sku in SkuSegment()
+           from body in StrayBody()
+           from headers in Headers(ifMatch: false)
+           select Build("GET /inventory/{sku}", "GET", $"/inventory/{sku.Text}", headers, body, [sku]);
+
+    private static readonly Gen<(string? Value, string Tag)> IdempotencyKeyValue = Weighted(
+        (60, One<(string?, string)>(("order-1", "idem:plain"), ("order-2", "idem:plain"))),
+        (40, One<(string?, string)>((null, "idem:missing"), ("", "idem:empty"), ("a b", "idem:space"), (new string('k', 256), "idem:too-long"), ("caf\u00e9", "idem:escaped"))));
+
+    private Gen<FuzzRequest> PlaceOrder()
+    {
+        var method = Weighted((70, One(Str("pm_card_visa"), Str("pm_card_chargeDeclined"))), (30, HostileIdentifierJson()));
+        var documents = Weighted(
+            (85, Optional(10, 90, "paymentMethod", method).Select(m => Object(new[] { m }.OfType<(string Name, Json Value)>()))),
+            (15, BrokenDocuments()));
+        return from user in CartTarget()
+               from body in JsonBody(documents)
+               from key in IdempotencyKeyValue
+               from headers in Headers(ifMatch: false)
+               select Build(
+                   "POST /users/{userId}/orders", "POST", $"/users/{user.Text}/orders",
+                   key.Value is null ? headers with { } : headers with { Headers = [.. headers.Headers, new FuzzHeader("Idempotency-Key", System.Text.Encoding.ASCII.GetBytes(key.Value))] },
+                   body, [user, new Segment("", key.Tag)]);
+    }
+
+    private Gen<FuzzRequest> ReadOnlyOrderRoute()
+        => from user in CartTarget()
+           from route in One(("/orders", "GET /users/{userId}/orders"), ("/overview", "GET /users/{userId}/overview"))
+           from headers in Headers(ifMatch: false)
+           select Build(route.Item2, "GET", $"/users/{user.Text}{route.Item1}", headers, null, [user]);
+
+    private static Gen<FuzzRequest> Operator()
+        => from route in One(
+               ("GET", "/admin/sagas?status=CompensationFailed", "GET /admin/sagas"), ("GET", "/admin/sagas?status=x%0A", "GET /admin/sagas"),
+               ("POST", "/admin/sagas/no-such-order/retry", "POST /admin/sagas/{orderId}/retry"), ("POST", "/admin/sagas/%0A/retry", "POST /admin/sagas/{orderId}/retry"),
+               ("GET", "/admin/dead-letters", "GET /admin/dead-letters"), ("POST", "/admin/dead-letters/999999/replay", "POST /admin/dead-letters/{id}/replay"),
+               ("POST", "/admin/dead-letters/abc/replay", "POST /admin/dead-letters/{id}/replay"), ("GET", "/orders/no-such-order", "GET /orders/{orderId}"),
+               ("GET", "/orders/-x", "GET /orders/{orderId}"))
+           from headers in Headers(ifMatch: false)
+           select Build(route.Item3, route.Item1, route.Item2, headers, null, [new Segment("", "operator")]);
 
     private static Gen<FuzzRequest> Health()
         => from route in One(
