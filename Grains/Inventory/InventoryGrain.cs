@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Events;
 using OrleansSessions.Common.Expiry;
 
 namespace OrleansSessions.Inventory;
@@ -7,10 +9,13 @@ namespace OrleansSessions.Inventory;
 /// <summary>
 /// One SKU's stock. Every change runs in this activation's single turn and is stored before it is answered, so two
 /// reservations can never both take the last units. Leases are judged against the domain clock on every call.
+/// Each change raises its facts into the stock's outbox, stored by the same write, and publishes them after it.
 /// </summary>
-public sealed class InventoryGrain(
+public sealed partial class InventoryGrain(
     [PersistentState(InventoryGrain.StateName, StorageNames.State)] IPersistentState<StockState> stock,
-    [FromKeyedServices(DomainClock.Key)] TimeProvider time)
+    IEventPublisher publisher,
+    [FromKeyedServices(DomainClock.Key)] TimeProvider time,
+    ILogger<InventoryGrain> logger)
     : Grain, IInventoryGrain
 {
     public const string StateName = "inventory.stock";
@@ -18,7 +23,20 @@ public sealed class InventoryGrain(
     /// <summary>The earliest lease deadline this activation filed with the expiry sweep; a later one needs no new filing.</summary>
     private DateTimeOffset? filedFor;
 
+    private DeferredWrite? leftoverPublisher;
+
     private string Sku => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Facts an earlier activation stored but did not get out go now, in a turn of their own, not on the first call.
+        if (!stock.State.Events.Pending.IsEmpty)
+        {
+            (leftoverPublisher ??= new(this, PublishAsync)).Request();
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task<StockView?> GetAsync()
     {
@@ -47,13 +65,20 @@ public sealed class InventoryGrain(
             return View(current, now);
         }
 
-        var next = current.WithoutExpiredLeases(now) with
+        var next = current.WithoutExpiredLeases(Sku, now, Correlation.Id) with
         {
             OnHand = onHand,
             UnitPrice = unitPrice,
             Currency = currency,
             Version = current.Version + 1,
         };
+
+        // Only dropping expired leases sets nothing.
+        if (!stock.RecordExists || onHand != current.OnHand || unitPrice != current.UnitPrice || currency != current.Currency)
+        {
+            next = Raise(next, new StockSet(Sku, onHand, unitPrice, currency), now);
+        }
+
         await StoreAsync(next);
         return View(next, now);
     }
@@ -85,8 +110,11 @@ public sealed class InventoryGrain(
             }
 
             var extended = held with { LeaseUntil = leaseUntil };
-            var others = current.WithoutExpiredLeases(now);
-            await StoreAsync(others with { Leases = others.Leases.SetItem(orderId, extended), Version = current.Version + 1 });
+            var others = current.WithoutExpiredLeases(Sku, now, Correlation.Id);
+            await StoreAsync(Raise(
+                others with { Leases = others.Leases.SetItem(orderId, extended), Version = current.Version + 1 },
+                new StockReserved(Sku, orderId, quantity, leaseUntil),
+                now));
             return Reserved(orderId, extended);
         }
 
@@ -98,10 +126,11 @@ public sealed class InventoryGrain(
         }
 
         var lease = new StockLease(quantity, leaseUntil, current.UnitPrice, current.Currency);
-        var remaining = current.WithoutExpiredLeases(now);
-        await StoreAsync(remaining with { Leases = remaining.Leases.SetItem(orderId, lease), Version = current.Version + 1 });
-
-        // The StockReserved fact is raised here once the shared event envelope and outbox exist.
+        var remaining = current.WithoutExpiredLeases(Sku, now, Correlation.Id);
+        await StoreAsync(Raise(
+            remaining with { Leases = remaining.Leases.SetItem(orderId, lease), Version = current.Version + 1 },
+            new StockReserved(Sku, orderId, quantity, leaseUntil),
+            now));
         return Reserved(orderId, lease);
     }
 
@@ -115,11 +144,15 @@ public sealed class InventoryGrain(
             return;
         }
 
+        // A lease already past its deadline is dropped as expired; only a live one is released.
         var now = time.GetUtcNow();
-        var next = current.WithoutExpiredLeases(now);
-        await StoreAsync(next with { Leases = next.Leases.Remove(orderId), Version = current.Version + 1 });
+        var next = current.WithoutExpiredLeases(Sku, now, Correlation.Id);
+        if (next.Leases.TryGetValue(orderId, out var live))
+        {
+            next = Raise(next with { Leases = next.Leases.Remove(orderId) }, new StockReleased(Sku, orderId, live.Quantity), now);
+        }
 
-        // The StockReleased fact is raised here (for a lease that was still live) once the shared outbox exists.
+        await StoreAsync(next with { Version = current.Version + 1 });
     }
 
     public async Task<CommitResult> CommitAsync(string orderId)
@@ -141,8 +174,8 @@ public sealed class InventoryGrain(
 
         var sale = new Committed(orderId, lease.Quantity, lease.UnitPrice, lease.Currency, now);
         var commits = current.Commits.Add(sale);
-        var remaining = current.WithoutExpiredLeases(now);
-        await StoreAsync(remaining with
+        var remaining = current.WithoutExpiredLeases(Sku, now, Correlation.Id);
+        var next = remaining with
         {
             OnHand = current.OnHand - lease.Quantity,
             Leases = remaining.Leases.Remove(orderId),
@@ -150,9 +183,8 @@ public sealed class InventoryGrain(
                 ? commits.RemoveRange(0, commits.Count - InventoryRules.MaxRememberedCommits)
                 : commits,
             Version = current.Version + 1,
-        });
-
-        // The StockCommitted fact is raised here once the shared event envelope and outbox exist.
+        };
+        await StoreAsync(Raise(next, new StockCommitted(Sku, orderId, lease.Quantity, lease.UnitPrice, lease.Currency), now));
         return sale;
     }
 
@@ -160,7 +192,7 @@ public sealed class InventoryGrain(
     {
         var current = stock.State;
         var now = time.GetUtcNow();
-        var next = current.WithoutExpiredLeases(now);
+        var next = current.WithoutExpiredLeases(Sku, now, Correlation.Id);
 
         // The sweep files the grain again for the deadline answered here (none: no leases, nothing to come back for),
         // so the store below need not file it too.
@@ -174,8 +206,8 @@ public sealed class InventoryGrain(
     }
 
     /// <summary>
-    /// Files the earliest lease deadline with the expiry sweep, then stores: the sweep may visit a grain whose change
-    /// was not stored (it answers its real deadline), but never misses a lease that was.
+    /// Files the earliest lease deadline with the expiry sweep, then stores, then publishes the facts: the sweep may
+    /// visit a grain whose change was not stored (it answers its real deadline), but never misses a lease that was.
     /// </summary>
     private async Task StoreAsync(StockState next)
     {
@@ -186,7 +218,30 @@ public sealed class InventoryGrain(
         }
 
         await PersistentStateExtensions.CommitAsync(this, stock, next);
+        await PublishAsync();
     }
+
+    /// <summary>Publishes the stored facts; what fails stays stored and goes out after the next change or activation.</summary>
+    private async Task PublishAsync()
+    {
+        if (stock.State.Events.Pending.IsEmpty)
+        {
+            return;
+        }
+
+        var (remaining, failure) = await publisher.PublishPendingAsync(stock.State.Events);
+
+        // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that consumers
+        // drop by event id).
+        stock.State = stock.State with { Events = remaining };
+        if (failure is not null)
+        {
+            LogEventsNotPublished(logger, Sku, LogText.Escape(failure.Message));
+        }
+    }
+
+    private StockState Raise(StockState state, IDomainEvent fact, DateTimeOffset now)
+        => state with { Events = state.Events.Raise(Sku, fact, now, Correlation.Id) };
 
     private static Reserved Reserved(string orderId, StockLease lease)
         => new(orderId, lease.Quantity, lease.LeaseUntil, lease.UnitPrice, lease.Currency);
@@ -196,4 +251,7 @@ public sealed class InventoryGrain(
         var reserved = state.ReservedAt(now);
         return new StockView(Sku, state.OnHand, reserved, state.OnHand - reserved, state.UnitPrice, state.Currency, state.Version);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SKU {Sku}: stored events not published yet, will retry: {Reason}")]
+    private static partial void LogEventsNotPublished(ILogger logger, string sku, string reason);
 }

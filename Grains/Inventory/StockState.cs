@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using OrleansSessions.Common.Events;
 
 namespace OrleansSessions.Inventory;
 
@@ -46,13 +47,25 @@ public sealed record StockState
     [Id(5)]
     public long Version { get; init; }
 
+    /// <summary>Facts raised by the changes stored so far and not yet known to be published.</summary>
+    [Id(6)]
+    public EventOutbox Events { get; init; } = EventOutbox.Empty;
+
     /// <summary>Units held by live leases; never more than <see cref="OnHand"/>.</summary>
     public int ReservedAt(DateTimeOffset now) => Leases.Values.Where(l => l.IsLive(now)).Sum(l => l.Quantity);
 
     public bool HasExpiredLeases(DateTimeOffset now) => Leases.Values.Any(l => !l.IsLive(now));
 
-    public StockState WithoutExpiredLeases(DateTimeOffset now)
-        => HasExpiredLeases(now) ? this with { Leases = Leases.RemoveRange(Leases.Where(l => !l.Value.IsLive(now)).Select(l => l.Key)) } : this;
+    /// <summary>The state without leases past their deadline, with a <see cref="StockLeaseExpired"/> raised for each (earliest deadline first).</summary>
+    public StockState WithoutExpiredLeases(string sku, DateTimeOffset now, string? correlationId)
+    {
+        var expired = Leases.Where(l => !l.Value.IsLive(now)).OrderBy(l => l.Value.LeaseUntil).ThenBy(l => l.Key, StringComparer.Ordinal).ToList();
+        return expired.Count == 0 ? this : this with
+        {
+            Leases = Leases.RemoveRange(expired.Select(l => l.Key)),
+            Events = expired.Aggregate(Events, (outbox, l) => outbox.Raise(sku, new StockLeaseExpired(sku, l.Key, l.Value.Quantity), now, correlationId)),
+        };
+    }
 
     /// <summary>The deadline of the lease that ends first, expired or not; null without leases.</summary>
     public DateTimeOffset? EarliestLeaseEnd => Leases.IsEmpty ? null : Leases.Values.Min(l => l.LeaseUntil);

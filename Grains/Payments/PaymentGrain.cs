@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Events;
 
 namespace OrleansSessions.Payments;
 
@@ -7,15 +9,31 @@ namespace OrleansSessions.Payments;
 /// One payment. Every gateway call is preceded by storing its intent (the <c>…ing</c> status) and followed by storing
 /// its outcome; a payment found in an intent — the silo died mid-call, the gateway timed out, the outcome write failed —
 /// settles it first, by calling the gateway again with the same key (<c>{paymentId}:{operation}</c>), which answers
-/// with what it did the first time instead of doing it twice.
+/// with what it did the first time instead of doing it twice. Each outcome raises its fact into the payment's outbox,
+/// stored by the outcome's write, and publishes it after.
 /// </summary>
 public sealed partial class PaymentGrain(
     [PersistentState(stateName: "payments.payment", storageName: StorageNames.State)] IPersistentState<PaymentState> payment,
     IPaymentGateway gateway,
+    IEventPublisher publisher,
+    [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<PaymentGrain> logger)
     : Grain, IPaymentGrain
 {
+    private DeferredWrite? leftoverPublisher;
+
     private string PaymentId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Facts an earlier activation stored but did not get out go now, in a turn of their own, not on the first call.
+        if (!payment.State.Events.Pending.IsEmpty)
+        {
+            (leftoverPublisher ??= new(this, PublishAsync)).Request();
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task<PaymentResult> GetAsync() => Task.FromResult(Result());
 
@@ -65,7 +83,8 @@ public sealed partial class PaymentGrain(
         {
             case PaymentStatus.None:
                 // Cancelled before anything was authorized: nothing to release, and a late authorize must not go through.
-                await this.CommitAsync(payment, payment.State with { Status = PaymentStatus.Voided });
+                await this.CommitAsync(payment, Raise(payment.State with { Status = PaymentStatus.Voided }, new PaymentVoided(PaymentId)));
+                await PublishAsync();
                 break;
             case PaymentStatus.Authorized or PaymentStatus.CaptureFailed:
                 await BeginAsync(payment.State with { Status = PaymentStatus.Voiding });
@@ -113,22 +132,27 @@ public sealed partial class PaymentGrain(
             case PaymentStatus.Authorizing:
                 var authorization = await gateway.AuthorizeAsync(IdempotencyKey("authorize"), current.Request!);
                 next = authorization.Succeeded
-                    ? current with { Status = PaymentStatus.Authorized, AuthorizationId = authorization.AuthorizationId }
-                    : current with { Status = PaymentStatus.Declined, Reason = authorization.Reason };
+                    ? Raise(
+                        current with { Status = PaymentStatus.Authorized, AuthorizationId = authorization.AuthorizationId },
+                        new PaymentAuthorized(PaymentId, current.Request!.Amount, current.Request.Currency))
+                    : Raise(
+                        current with { Status = PaymentStatus.Declined, Reason = authorization.Reason },
+                        new PaymentDeclined(PaymentId, authorization.Reason!));
                 break;
             case PaymentStatus.Capturing:
                 var capture = await gateway.CaptureAsync(IdempotencyKey("capture"), current.AuthorizationId!);
                 next = capture.Succeeded
-                    ? current with { Status = PaymentStatus.Captured }
-                    : current with { Status = PaymentStatus.CaptureFailed, Reason = capture.Reason };
+                    ? Raise(current with { Status = PaymentStatus.Captured }, new PaymentCaptured(PaymentId, current.Request!.Amount, current.Request.Currency))
+                    : Raise(current with { Status = PaymentStatus.CaptureFailed, Reason = capture.Reason }, new PaymentCaptureFailed(PaymentId, capture.Reason!));
                 break;
             case PaymentStatus.Voiding:
                 await gateway.VoidAsync(IdempotencyKey("void"), current.AuthorizationId!);
-                next = current with { Status = PaymentStatus.Voided };
+                next = Raise(current with { Status = PaymentStatus.Voided }, new PaymentVoided(PaymentId));
                 break;
             case PaymentStatus.Refunding:
                 await gateway.RefundAsync(IdempotencyKey("refund"), current.AuthorizationId!);
-                next = current with { Status = PaymentStatus.Refunded };
+                // The gateway refunds the whole capture.
+                next = Raise(current with { Status = PaymentStatus.Refunded }, new PaymentRefunded(PaymentId, current.Request!.Amount, current.Request.Currency));
                 break;
             default:
                 return;
@@ -136,9 +160,31 @@ public sealed partial class PaymentGrain(
 
         // Should this write fail, the intent stays stored and the next call settles it again under the same key.
         await this.CommitAsync(payment, next);
-        // Raise the PaymentAuthorized/Declined/Captured/CaptureFailed/Voided/Refunded fact here, in this write's outbox, once the shared event envelope lands.
         LogSettled(logger, PaymentId, current.Status, next.Status, next.Reason);
+        await PublishAsync();
     }
+
+    /// <summary>Publishes the stored facts; what fails stays stored and goes out after the next outcome or activation.</summary>
+    private async Task PublishAsync()
+    {
+        if (payment.State.Events.Pending.IsEmpty)
+        {
+            return;
+        }
+
+        var (remaining, failure) = await publisher.PublishPendingAsync(payment.State.Events);
+
+        // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that consumers
+        // drop by event id).
+        payment.State = payment.State with { Events = remaining };
+        if (failure is not null)
+        {
+            LogEventsNotPublished(logger, PaymentId, LogText.Escape(failure.Message));
+        }
+    }
+
+    private PaymentState Raise(PaymentState state, IDomainEvent fact)
+        => state with { Events = state.Events.Raise(PaymentId, fact, time.GetUtcNow(), Correlation.Id) };
 
     /// <summary>One key per payment and operation: every attempt at the same operation is the same request to the gateway.</summary>
     private string IdempotencyKey(string operation) => $"{PaymentId}:{operation}";
@@ -154,4 +200,7 @@ public sealed partial class PaymentGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId}: {From} -> {To} {Reason}")]
     private static partial void LogSettled(ILogger logger, string paymentId, PaymentStatus from, PaymentStatus to, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId}: stored events not published yet, will retry: {Reason}")]
+    private static partial void LogEventsNotPublished(ILogger logger, string paymentId, string reason);
 }

@@ -1,3 +1,5 @@
+using OrleansSessions.Common.Events;
+
 namespace OrleansSessions.Payments;
 
 /// <summary>The persisted payment. Immutable: a change builds a new state, which replaces the old one only once it is stored.</summary>
@@ -17,4 +19,8 @@ public sealed record PaymentState
 
     [Id(3)]
     public string? Reason { get; init; }
+
+    /// <summary>Facts raised by the outcomes stored so far and not yet known to be published.</summary>
+    [Id(4)]
+    public EventOutbox Events { get; init; } = EventOutbox.Empty;
 }
