@@ -77,6 +77,15 @@ internal static class OrderEndpoints
             .Produces<ImmutableArray<OrderSummary>>()
             .ProducesProblems(StatusCodes.Status400BadRequest);
 
+        users.MapGet("/activity", async (string userId, IGrainFactory grains) =>
+        {
+            Identifiers.Validate(userId, "userId");
+            return await grains.GetGrain<IUserActivityGrain>(userId).ListAsync();
+        })
+            .WithSummary("The user's recent activity (sessions, orders), newest first, built from events (eventually consistent).")
+            .Produces<ImmutableArray<ActivityEntry>>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
+
         users.MapGet("/overview", async (string userId, IGrainFactory grains) =>
         {
             Identifiers.Validate(userId, "userId");

@@ -109,10 +109,12 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.TryAddKeyedSingleton(DomainClock.Key, TimeProvider.System);
         silo.Services.TryAddSingleton<IEventPublisher, StreamEventPublisher>();
-        silo.Services.TryAddSingleton<IDeadLetterStore>(sp => new InMemoryDeadLetterStore(sp.GetRequiredKeyedService<TimeProvider>(DomainClock.Key)));
+        silo.Services.TryAddSingleton<IDeadLetterStore, GrainDeadLetterStore>();
         silo.Services.AddSingleton<IEventReaction, Carts.SessionCartReaction>();
         silo.Services.AddSingleton<IEventReaction, Orders.OrderHistoryReaction>();
         silo.Services.AddSingleton<IEventReaction, Orders.OrderedCartReaction>();
+        silo.Services.AddSingleton<IEventReaction>(new Orders.UserActivityReaction(SessionEvent.StreamNamespace));
+        silo.Services.AddSingleton<IEventReaction>(new Orders.UserActivityReaction("orders"));
         silo.Services.AddOptions<Orders.OrderOptions>().Bind(silo.Configuration.GetSection(Orders.OrderOptions.SectionName));
         silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
         silo.AddStartupTask<ExpirySweepStartup>();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Npgsql;
 using Orleans.Serialization;
@@ -97,31 +96,71 @@ public sealed class PostgresDeadLetterStore(string connectionString, Serializer<
     }
 }
 
-/// <summary>Dead letters of the embedded mode and the memory test clusters: in this process, gone with it.</summary>
-public sealed class InMemoryDeadLetterStore(TimeProvider time) : IDeadLetterStore
+/// <summary>
+/// Dead letters without PostgreSQL (the embedded mode, memory test clusters): kept by one grain in the cluster's grain
+/// storage, so every silo's consumers and the operator see the same letters.
+/// </summary>
+public sealed class GrainDeadLetterStore(IGrainFactory grains) : IDeadLetterStore
 {
-    private readonly ConcurrentDictionary<long, DeadLetter> letters = new();
-    private long lastId;
+    private IDeadLetterBoxGrain Box => grains.GetGrain<IDeadLetterBoxGrain>(0);
 
-    public Task<DeadLetter> AddAsync(string consumer, EventEnvelope envelope, string error, int attempts)
+    public Task<DeadLetter> AddAsync(string consumer, EventEnvelope envelope, string error, int attempts) => Box.AddAsync(consumer, envelope, error, attempts);
+
+    public Task<ImmutableArray<DeadLetter>> ListAsync(int limit) => Box.ListAsync(limit);
+
+    public Task<DeadLetter?> GetAsync(long id) => Box.GetAsync(id);
+
+    public Task RemoveAsync(long id) => Box.RemoveAsync(id);
+}
+
+[Alias("common.IDeadLetterBoxGrain")]
+public interface IDeadLetterBoxGrain : IGrainWithIntegerKey
+{
+    [Alias("add")]
+    Task<DeadLetter> AddAsync(string consumer, EventEnvelope envelope, string error, int attempts);
+
+    [Alias("list")]
+    Task<ImmutableArray<DeadLetter>> ListAsync(int limit);
+
+    [Alias("get")]
+    Task<DeadLetter?> GetAsync(long id);
+
+    [Alias("remove")]
+    Task RemoveAsync(long id);
+}
+
+[GenerateSerializer]
+[Immutable]
+[Alias("common.DeadLetterBoxState.v1")]
+public sealed record DeadLetterBoxState
+{
+    [Id(0)]
+    public long LastId { get; init; }
+
+    [Id(1)]
+    public ImmutableSortedDictionary<long, DeadLetter> Letters { get; init; } = ImmutableSortedDictionary<long, DeadLetter>.Empty;
+}
+
+public sealed class DeadLetterBoxGrain(
+    [PersistentState("common.dead-letters", StorageNames.State)] IPersistentState<DeadLetterBoxState> box,
+    [Microsoft.Extensions.DependencyInjection.FromKeyedServices(DomainClock.Key)] TimeProvider time)
+    : Grain, IDeadLetterBoxGrain
+{
+    public async Task<DeadLetter> AddAsync(string consumer, EventEnvelope envelope, string error, int attempts)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        var existing = letters.Values.FirstOrDefault(l => l.Consumer == consumer && l.Envelope.EventId == envelope.EventId);
+        var existing = box.State.Letters.Values.FirstOrDefault(l => l.Consumer == consumer && l.Envelope.EventId == envelope.EventId);
         var letter = existing is null
-            ? new DeadLetter(Interlocked.Increment(ref lastId), consumer, envelope, error, attempts, time.GetUtcNow())
+            ? new DeadLetter(box.State.LastId + 1, consumer, envelope, error, attempts, time.GetUtcNow())
             : existing with { Error = error, Attempts = existing.Attempts + attempts };
-        letters[letter.Id] = letter;
-        return Task.FromResult(letter);
+        await this.CommitAsync(box, box.State with { LastId = Math.Max(box.State.LastId, letter.Id), Letters = box.State.Letters.SetItem(letter.Id, letter) });
+        return letter;
     }
 
-    public Task<ImmutableArray<DeadLetter>> ListAsync(int limit)
-        => Task.FromResult(letters.Values.OrderBy(l => l.Id).Take(limit).ToImmutableArray());
+    public Task<ImmutableArray<DeadLetter>> ListAsync(int limit) => Task.FromResult(box.State.Letters.Values.Take(limit).ToImmutableArray());
 
-    public Task<DeadLetter?> GetAsync(long id) => Task.FromResult(letters.TryGetValue(id, out var letter) ? letter : null);
+    public Task<DeadLetter?> GetAsync(long id) => Task.FromResult(box.State.Letters.GetValueOrDefault(id));
 
     public Task RemoveAsync(long id)
-    {
-        letters.TryRemove(id, out _);
-        return Task.CompletedTask;
-    }
+        => box.State.Letters.ContainsKey(id) ? this.CommitAsync(box, box.State with { Letters = box.State.Letters.Remove(id) }) : Task.CompletedTask;
 }

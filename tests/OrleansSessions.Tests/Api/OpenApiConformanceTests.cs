@@ -287,6 +287,12 @@ public sealed class OpenApiConformanceTests(EmbeddedApiFixture api)
             await CallAsync(op, $"/users/{NewName("buyer")}/orders", 200);
             await CallAsync(op, "/users/-buyer/orders", 400);
         },
+        ["GET /users/{userId}/activity"] = async () =>
+        {
+            const string op = "GET /users/{userId}/activity";
+            await CallAsync(op, $"/users/{NewName("buyer")}/activity", 200);
+            await CallAsync(op, "/users/-buyer/activity", 400);
+        },
         ["GET /users/{userId}/overview"] = async () =>
         {
             const string op = "GET /users/{userId}/overview";

@@ -48,6 +48,11 @@ public sealed class OrderApiTests(EmbeddedApiFixture api)
             Deadline,
             $"the cart of {user} to be emptied by the confirmed order");
         Assert.Equal(3, (await http.GetFromJsonAsync<JsonElement>($"/inventory/{sku}")).GetProperty("onHand").GetInt32());
+        await Poll.UntilAsync(
+            async () => (await http.GetFromJsonAsync<JsonElement>($"/users/{user}/activity")).EnumerateArray().Select(a => a.GetProperty("type").GetString()).ToHashSet()
+                .IsSupersetOf(["orders.OrderPlaced", "orders.OrderConfirmed"]),
+            Deadline,
+            $"the activity feed of {user} to show the order placed and confirmed");
 
         var reused = await http.SendAsync(Order(user, "checkout-1", "pm_card_chargeDeclined"));
         await ProblemAssert.IsProblemAsync(reused, HttpStatusCode.UnprocessableEntity, "same Idempotency-Key, different body");
