@@ -6,8 +6,10 @@ using OrleansSessions.Common.Events;
 namespace OrleansSessions.Tests.Infrastructure;
 
 /// <summary>One aggregate's events as the test's cluster client receives them from its context's partition stream.</summary>
-public sealed class AggregateEvents
+public sealed class AggregateEvents : IAsyncDisposable
 {
+    private StreamSubscriptionHandle<EventEnvelope>? subscription;
+
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentQueue<EventEnvelope> received = new();
@@ -24,7 +26,7 @@ public sealed class AggregateEvents
             .GetStream<EventEnvelope>(StreamId.Create(context, EventStreams.KeyFor(aggregateId)));
 
         // The partition carries other aggregates' events too.
-        await stream.SubscribeAsync((e, _) =>
+        events.subscription = await stream.SubscribeAsync((e, _) =>
         {
             if (e.AggregateId == aggregateId)
             {
@@ -34,6 +36,15 @@ public sealed class AggregateEvents
             return Task.CompletedTask;
         });
         return events;
+    }
+
+    /// <summary>Unsubscribes: the partition keeps carrying other tests' events, which must not reach a client being torn down.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (subscription is not null)
+        {
+            await subscription.UnsubscribeAsync();
+        }
     }
 
     /// <summary>

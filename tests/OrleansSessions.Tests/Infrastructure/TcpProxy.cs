@@ -10,7 +10,7 @@ namespace OrleansSessions.Tests.Infrastructure;
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly IPEndPoint target;
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly List<TcpClient> open = [];
     private readonly CancellationTokenSource stopping = new();
     private volatile bool up = true;
@@ -28,7 +28,10 @@ public sealed class TcpProxy : IAsyncDisposable
     /// <summary>Cuts every open connection and refuses new ones until <see cref="Restore"/>.</summary>
     public void Cut()
     {
+        // Not listening at all: a connection attempt is refused, as with a database that is down, so a client knows
+        // its statement was never sent.
         up = false;
+        listener.Stop();
         lock (open)
         {
             foreach (var client in open.ToArray())
@@ -40,7 +43,19 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    public void Restore() => up = true;
+    public void Restore()
+    {
+        if (up)
+        {
+            return;
+        }
+
+        listener = new TcpListener(IPAddress.Loopback, Port);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start();
+        up = true;
+        _ = AcceptLoopAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -59,7 +74,7 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 inbound = await listener.AcceptTcpClientAsync(stopping.Token);
             }
-            catch (Exception) when (stopping.IsCancellationRequested)
+            catch (Exception) when (stopping.IsCancellationRequested || !up)
             {
                 return;
             }

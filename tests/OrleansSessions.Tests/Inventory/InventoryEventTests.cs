@@ -19,7 +19,7 @@ public sealed class InventoryEventTests(MemoryClusterFixture fixture)
     {
         var sku = NewSku();
         var order = NewOrderId();
-        var events = await AggregateEvents.ListenAsync(fixture.Client, Context, sku);
+        await using var events = await AggregateEvents.ListenAsync(fixture.Client, Context, sku);
         var grain = fixture.Client.GetGrain<IInventoryGrain>(sku);
         var until = Now + Lease;
 
@@ -49,7 +49,7 @@ public sealed class InventoryEventTests(MemoryClusterFixture fixture)
     {
         var sku = NewSku();
         var order = NewOrderId();
-        var events = await AggregateEvents.ListenAsync(fixture.Client, Context, sku);
+        await using var events = await AggregateEvents.ListenAsync(fixture.Client, Context, sku);
         var grain = fixture.Client.GetGrain<IInventoryGrain>(sku);
         await grain.SetStockAsync(5, 1999, "EUR");
         var until = Now + Lease;
@@ -72,7 +72,7 @@ public sealed class InventoryEventTests(MemoryClusterFixture fixture)
     {
         var sku = NewSku();
         var (kept, expiring) = (NewOrderId(), NewOrderId());
-        var events = await AggregateEvents.ListenAsync(fixture.Client, Context, sku);
+        await using var events = await AggregateEvents.ListenAsync(fixture.Client, Context, sku);
         var grain = fixture.Client.GetGrain<IInventoryGrain>(sku);
         await grain.SetStockAsync(5, 1999, "EUR");
         var shortLease = Now + TimeSpan.FromMinutes(5);

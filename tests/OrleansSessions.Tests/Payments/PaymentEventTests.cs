@@ -32,7 +32,7 @@ public sealed class PaymentEventTests(PaymentClusterFixture fixture)
     public async Task Authorize_capture_and_refund_publish_their_facts_in_order_and_repeating_them_publishes_nothing()
     {
         var id = NewPaymentId();
-        var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
+        await using var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
 
         await Payment(id).AuthorizeAsync(Request());
         await Payment(id).AuthorizeAsync(Request());
@@ -55,7 +55,7 @@ public sealed class PaymentEventTests(PaymentClusterFixture fixture)
     public async Task A_failed_capture_is_published_with_the_gateways_reason_once_and_then_the_void()
     {
         var id = NewPaymentId();
-        var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
+        await using var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
 
         await Payment(id).AuthorizeAsync(Request(TestCards.CaptureFails));
         var failed = await Payment(id).CaptureAsync();
@@ -74,7 +74,7 @@ public sealed class PaymentEventTests(PaymentClusterFixture fixture)
     public async Task A_decline_is_published_once_with_the_gateways_reason()
     {
         var id = NewPaymentId();
-        var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
+        await using var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
 
         await Payment(id).AuthorizeAsync(Request(TestCards.ChargeDeclined));
         await Payment(id).AuthorizeAsync(Request(TestCards.ChargeDeclined));
@@ -89,7 +89,7 @@ public sealed class PaymentEventTests(PaymentClusterFixture fixture)
     public async Task Voiding_before_anything_was_authorized_is_published_once()
     {
         var id = NewPaymentId();
-        var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
+        await using var events = await AggregateEvents.ListenAsync(fixture.Client, Context, id);
 
         await Payment(id).VoidAsync();
         await Payment(id).VoidAsync();

@@ -158,7 +158,7 @@ public sealed class SessionApiTests(EmbeddedApiFixture api)
     {
         var (session, _) = await CreateAsync();
         var cluster = api.Factory.Services.GetRequiredService<IClusterClient>();
-        var log = await SessionTestKit.ListenAsync(cluster, session.Id);
+        await using var log = await SessionTestKit.ListenAsync(cluster, session.Id);
 
         using var login = new HttpRequestMessage(HttpMethod.Post, $"/sessions/{session.Id}/login") { Content = Json("{\"userId\":\"corr-user\"}") };
         login.Headers.Add("X-Correlation-Id", "order-4711");

@@ -29,7 +29,7 @@ public sealed class SessionFailureTests(FaultClusterFixture fixture)
     {
         var user = NewUser();
         var (id, grain, _) = await CreateAsync(client, Request(userId: user));
-        var log = await ListenAsync(client, id);
+        await using var log = await ListenAsync(client, id);
 
         // The rotation is held as it stores the old id's tombstone, i.e. while it still has the index to tell.
         var held = fixture.Faults.OnStorage(
@@ -116,7 +116,7 @@ public sealed class SessionFailureTests(FaultClusterFixture fixture)
     public async Task Ending_a_session_publishes_the_events_an_earlier_publish_failed_to_send()
     {
         var id = SessionIds.New();
-        var log = await ListenAsync(client, id);
+        await using var log = await ListenAsync(client, id);
         fixture.Faults.OnPublish(e => e is SessionEvent { Kind: SessionEventKind.Created } created && created.SessionIdHash == Hash(id));
 
         var grain = client.GetSessionGrain(id);

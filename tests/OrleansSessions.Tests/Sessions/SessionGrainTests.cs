@@ -105,7 +105,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
     public async Task Rotation_moves_the_state_to_a_new_id_and_the_old_id_is_dead_at_once()
     {
         var (id, grain, _) = await CreateAsync(client, Request(attributes: ("a", "1")));
-        var log = await ListenAsync(client, id);
+        await using var log = await ListenAsync(client, id);
         var rotated = await grain.RotateAsync();
 
         Assert.NotEqual(id, rotated.SessionId);
@@ -121,7 +121,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
     {
         var user = $"user-{Guid.NewGuid():N}";
         var (id, grain, _) = await CreateAsync(client, Request());
-        var log = await ListenAsync(client, id);
+        await using var log = await ListenAsync(client, id);
         var bound = await grain.BindUserAsync(user);
 
         Assert.NotEqual(id, bound.SessionId);
@@ -143,7 +143,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
             sessions.Add((id, grain));
         }
 
-        var log = await ListenAsync(client, sessions[0].Id);
+        await using var log = await ListenAsync(client, sessions[0].Id);
         Assert.Equal(3, await client.LogoutEverywhereAsync(user));
         foreach (var (id, grain) in sessions)
         {
@@ -186,7 +186,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
     public async Task Creation_and_invalidation_are_published_with_event_ids_and_the_correlation_id()
     {
         var id = SessionIds.New();
-        var log = await ListenAsync(client, id);
+        await using var log = await ListenAsync(client, id);
         Correlation.Id = "corr-123";
         try
         {
@@ -209,7 +209,7 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
     public async Task The_sweep_ends_sessions_nobody_touches_again_and_publishes_expired()
     {
         var (id, grain, _) = await CreateAsync(client, Request(idle: TimeSpan.FromMinutes(1)));
-        var log = await ListenAsync(client, id);
+        await using var log = await ListenAsync(client, id);
         fixture.Clock.Advance(TimeSpan.FromMinutes(3));
         await SweepAsync(client);
         await log.WaitForAsync(SessionEventKind.Expired, id);

@@ -40,7 +40,7 @@ public static class SessionTestKit
         var hash = SessionIds.Hash(sessionId);
         var stream = client.GetStreamProvider(StreamNames.Provider)
             .GetStream<EventEnvelope>(StreamId.Create(SessionEvent.StreamNamespace, EventStreams.KeyFor(hash)));
-        await stream.SubscribeAsync((e, _) =>
+        log.Subscription = await stream.SubscribeAsync((e, _) =>
         {
             if (e.AggregateId == hash && e.Payload is SessionEvent session)
             {
@@ -53,8 +53,19 @@ public static class SessionTestKit
         return log;
     }
 
-    public sealed class EventLog
+    public sealed class EventLog : IAsyncDisposable
     {
+        internal StreamSubscriptionHandle<EventEnvelope>? Subscription { get; set; }
+
+        /// <summary>Unsubscribes: the partition keeps carrying other tests' events, which must not reach a client being torn down.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (Subscription is not null)
+            {
+                await Subscription.UnsubscribeAsync();
+            }
+        }
+
         public ConcurrentQueue<SessionEvent> Events { get; } = new();
 
         public ConcurrentQueue<EventEnvelope> Envelopes { get; } = new();
