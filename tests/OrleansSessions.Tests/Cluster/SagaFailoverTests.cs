@@ -48,8 +48,12 @@ public sealed class SagaFailoverTests(ITestOutputHelper output) : IAsyncLifetime
         var location = placed.Headers.Location!.OriginalString;
         var orderId = location["/orders/".Length..];
 
-        cluster.StartSilo("silo-b");
+        var survivor = cluster.StartSilo("silo-b");
         await Poll.UntilAsync(async () => await cluster.CountSilosAsync(Active) == 2, StartDeadline, $"two Active silos of cluster {cluster.ClusterId}");
+        await Poll.UntilAsync(
+            () => Task.FromResult(survivor.Output.Any(l => l.Contains("Application started", StringComparison.Ordinal))),
+            StartDeadline,
+            "silo-b to finish starting");
         await Poll.UntilAsync(async () => await StatusAsync(http, location) == "Authorized", StartDeadline, $"order {orderId} to be authorized (and capturing)");
 
         victim.KillHard();
