@@ -26,7 +26,13 @@ public static class ApiHostExtensions
         // Binding failures (malformed JSON, wrong types) throw, so ProblemExceptionHandler can name the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         var maxBody = builder.Configuration.GetValue("Api:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = maxBody;
+
+            // No server banner: nothing tells a prober which server and version answered.
+            k.AddServerHeader = false;
+        });
 
         // Numbers are numbers: web defaults would also read "60" as 60 and document every number as integer-or-string.
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -43,6 +49,7 @@ public static class ApiHostExtensions
         ArgumentNullException.ThrowIfNull(app);
         // First, so that every answer carries the correlation id, the exception handler's problems included.
         app.UseCorrelationId();
+        app.UseSecurityHeaders();
         app.UseJsonAnswers();
         app.UseExceptionHandler();
         app.UseDotSegmentGuard();

@@ -7,7 +7,16 @@ public sealed class CartGrain(
     [PersistentState(stateName: "carts.cart", storageName: StorageNames.State)] IPersistentState<CartState> cart)
     : Grain, ICartGrain
 {
-    public Task<CartView> GetAsync() => Task.FromResult(View(cart.State));
+    public Task<CartView> GetAsync()
+    {
+        // Reading a cart never written to leaves no activation behind.
+        if (!cart.RecordExists)
+        {
+            DeactivateOnIdle();
+        }
+
+        return Task.FromResult(View(cart.State));
+    }
 
     public Task<CartView> AddItemAsync(string sku, int quantity)
     {

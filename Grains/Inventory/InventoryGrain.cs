@@ -41,7 +41,14 @@ public sealed partial class InventoryGrain(
     public Task<StockView?> GetAsync()
     {
         Identifiers.Validate(Sku, "sku");
-        return Task.FromResult(stock.RecordExists ? View(stock.State, time.GetUtcNow()) : null);
+        if (!stock.RecordExists)
+        {
+            // A lookup of a SKU never stocked leaves no activation behind.
+            DeactivateOnIdle();
+            return Task.FromResult<StockView?>(null);
+        }
+
+        return Task.FromResult<StockView?>(View(stock.State, time.GetUtcNow()));
     }
 
     public async Task<StockView> SetStockAsync(int onHand, long unitPrice, string currency)

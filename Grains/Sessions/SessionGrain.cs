@@ -152,6 +152,7 @@ public sealed partial class SessionGrain(
     {
         if (!await IsAliveAsync())
         {
+            LeaveNoActivationForAnUnknownId();
             return null;
         }
 
@@ -168,7 +169,22 @@ public sealed partial class SessionGrain(
     {
         // Interleaves with a change in flight: shows the last stored state, never one not yet acknowledged.
         var state = beforeWrite ?? session.State;
-        return Task.FromResult(session.RecordExists && !state.Ended && time.GetUtcNow() < state.ExpiresAt(lastAccess) ? View(state) : null);
+        var alive = session.RecordExists && !state.Ended && time.GetUtcNow() < state.ExpiresAt(lastAccess);
+        if (!alive)
+        {
+            LeaveNoActivationForAnUnknownId();
+        }
+
+        return Task.FromResult(alive ? View(state) : null);
+    }
+
+    /// <summary>A lookup of an id that was never stored (a guess, a typo, an attack) leaves no activation behind.</summary>
+    private void LeaveNoActivationForAnUnknownId()
+    {
+        if (!session.RecordExists && beforeWrite is null)
+        {
+            DeactivateOnIdle();
+        }
     }
 
     public Task<SessionView> SetAttributeAsync(string key, string json, long? expectedVersion)

@@ -16,6 +16,18 @@ public sealed class HostTests(EmbeddedApiFixture api)
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/sessions/unknown")]
+    [InlineData("/no/such/route")]
+    public async Task Every_answer_forbids_sniffing_and_caching_and_names_no_server(string path)
+    {
+        var response = await api.Client.GetAsync(path);
+        Assert.True(response.Headers.TryGetValues("X-Content-Type-Options", out var sniff) && sniff.Single() == "nosniff", $"{path}: no nosniff");
+        Assert.True(response.Headers.CacheControl?.NoStore == true || response.Headers.CacheControl?.NoCache == true, $"{path}: cacheable ({response.Headers.CacheControl})");
+        Assert.False(response.Headers.Contains("Server"), $"{path}: a server banner");
+    }
+
     [Fact]
     public async Task The_openapi_document_describes_the_cart_endpoints()
     {
