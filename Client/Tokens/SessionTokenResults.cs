@@ -5,8 +5,11 @@ namespace OrleansSessions.Client.Tokens;
 /// <summary>A signed session token and the moment it stops being accepted (the token's own <c>exp</c>).</summary>
 public sealed record SessionToken(string Token, DateTimeOffset ExpiresAt);
 
-/// <summary>What a valid token proves: its session is alive and unchanged, it belongs to this user, until then.</summary>
-public sealed record ValidatedSessionToken(string SessionId, string? UserId, DateTimeOffset ExpiresAt);
+/// <summary>
+/// What a valid token proves: its session (named by its id's hash, as every other context names it) is alive and
+/// unchanged, it belongs to this user, until then.
+/// </summary>
+public sealed record ValidatedSessionToken(string SessionIdHash, string? UserId, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// Why a token was refused. For logs and diagnostics only: callers answer every failure the same way, so that a

@@ -9,7 +9,7 @@ using OrleansSessions.Sessions;
 namespace OrleansSessions.Client.Tokens;
 
 /// <summary>
-/// Issues and validates client-side session tokens: HS256 JWTs carrying the session id (<c>sid</c>), its user
+/// Issues and validates client-side session tokens: HS256 JWTs carrying the session id's hash (<c>sid</c>), its user
 /// (<c>sub</c>) and its security stamp (<c>sst</c>). A signature alone cannot be revoked, so validation also asks the
 /// session grain whether the session is alive with the same stamp: rotating, invalidating or logging out everywhere
 /// revokes outstanding tokens at once, at the price of one grain call (served from memory) per validation.
@@ -90,13 +90,16 @@ public sealed partial class SessionTokens
         }
 
         var session = await grains.GetSessionGrain(sessionId).GetAsync() ?? throw new SessionNotFoundException();
-        return Issue(sessionId, session);
+        return Issue(session);
     }
 
-    /// <summary>Issues a token for <paramref name="session"/>, expiring after the configured lifetime or with the session, whichever is first.</summary>
-    public SessionToken Issue(string sessionId, SessionView session)
+    /// <summary>
+    /// Issues a token for <paramref name="session"/>, expiring after the configured lifetime or with the session,
+    /// whichever is first. It names the session by its id's hash: a token that leaks (a log, a proxy) never reveals an
+    /// id that could be replayed as the session itself.
+    /// </summary>
+    public SessionToken Issue(SessionView session)
     {
-        ArgumentNullException.ThrowIfNull(sessionId);
         ArgumentNullException.ThrowIfNull(session);
 
         // JWT times are whole seconds; truncating both makes "exp" at or before the session's end, and the
@@ -106,7 +109,7 @@ public sealed partial class SessionTokens
         var expiresAt = WholeSeconds(session.ExpiresAt < lifetimeEnd ? session.ExpiresAt : lifetimeEnd);
         var claims = new Dictionary<string, object>
         {
-            [SessionIdClaim] = sessionId,
+            [SessionIdClaim] = session.SessionIdHash,
 
             // A string, not a JSON number: a 64-bit stamp would lose digits in JavaScript clients.
             [SecurityStampClaim] = session.SecurityStamp.ToString(CultureInfo.InvariantCulture),
@@ -140,42 +143,42 @@ public sealed partial class SessionTokens
         ArgumentNullException.ThrowIfNull(grains);
         if (string.IsNullOrEmpty(token))
         {
-            return Refuse(SessionTokenFailure.Malformed, sessionId: null, exception: null);
+            return Refuse(SessionTokenFailure.Malformed, sessionIdHash: null, exception: null);
         }
 
         var result = await handler.ValidateTokenAsync(token, validation);
         if (!result.IsValid)
         {
-            return Refuse(Classify(result.Exception), sessionId: null, result.Exception);
+            return Refuse(Classify(result.Exception), sessionIdHash: null, result.Exception);
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
-        if (!jwt.TryGetPayloadValue<string>(SessionIdClaim, out var sessionId) || !SessionIds.IsWellFormed(sessionId)
+        if (!jwt.TryGetPayloadValue<string>(SessionIdClaim, out var sessionIdHash) || !SessionIds.IsWellFormedHash(sessionIdHash)
             || !jwt.TryGetPayloadValue<string>(SecurityStampClaim, out var stampText)
             || !long.TryParse(stampText, NumberStyles.None, CultureInfo.InvariantCulture, out var stamp))
         {
-            return Refuse(SessionTokenFailure.Malformed, sessionId: null, exception: null);
+            return Refuse(SessionTokenFailure.Malformed, sessionIdHash: null, exception: null);
         }
 
         var userId = jwt.TryGetPayloadValue<string>(UserIdClaim, out var sub) ? sub : null;
-        var session = await grains.GetSessionGrain(sessionId).PeekAsync();
+        var session = await grains.GetGrain<ISessionGrain>(sessionIdHash).PeekAsync();
         if (session is null)
         {
-            return Refuse(SessionTokenFailure.SessionEnded, sessionId, exception: null);
+            return Refuse(SessionTokenFailure.SessionEnded, sessionIdHash, exception: null);
         }
 
         if (session.SecurityStamp != stamp || !string.Equals(session.UserId, userId, StringComparison.Ordinal))
         {
-            return Refuse(SessionTokenFailure.Revoked, sessionId, exception: null);
+            return Refuse(SessionTokenFailure.Revoked, sessionIdHash, exception: null);
         }
 
-        return SessionTokenValidation.Valid(new ValidatedSessionToken(sessionId, userId, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)));
+        return SessionTokenValidation.Valid(new ValidatedSessionToken(sessionIdHash, userId, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)));
     }
 
-    private SessionTokenValidation Refuse(SessionTokenFailure failure, string? sessionId, Exception? exception)
+    private SessionTokenValidation Refuse(SessionTokenFailure failure, string? sessionIdHash, Exception? exception)
     {
         // The exception's type says enough; its message may quote parts of the token.
-        LogRefused(logger, failure, sessionId is null ? "-" : SessionIds.Hash(sessionId), exception?.GetType().Name ?? "-");
+        LogRefused(logger, failure, sessionIdHash ?? "-", exception?.GetType().Name ?? "-");
         return SessionTokenValidation.Refused(failure);
     }
 

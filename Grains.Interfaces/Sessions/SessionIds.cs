@@ -23,6 +23,10 @@ public static class SessionIds
     public static bool IsWellFormed(string? id)
         => id is { Length: Length } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
+    /// <summary>Whether <paramref name="hash"/> has the shape of an id hash (<see cref="Hash"/>): 22 base64url characters.</summary>
+    public static bool IsWellFormedHash(string? hash)
+        => hash is { Length: 22 } && hash.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     /// <summary>
     /// A stable, non-reversible handle for logs, events, the per-user index and grain keys (128 bits of SHA-256 of the
     /// UTF-8 bytes). Text that is not valid UTF-16 (a lone surrogate) has no UTF-8 form and is refused with an

@@ -80,7 +80,8 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"session {SessionIds.Hash(session.SessionId)}: validate answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(session.SessionId, body.GetProperty("sessionId").GetString());
+        Assert.Equal(SessionIds.Hash(session.SessionId), body.GetProperty("sessionIdHash").GetString());
+        Assert.DoesNotContain(session.SessionId, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(user, body.GetProperty("userId").GetString());
         Assert.Equal(issued.ExpiresAt, body.GetProperty("expiresAt").GetDateTimeOffset());
     }

@@ -25,7 +25,7 @@ internal static class SessionTokenForgery
         {
             ["iss"] = Issuer,
             ["aud"] = Audience,
-            [SessionTokens.SessionIdClaim] = session.SessionId,
+            [SessionTokens.SessionIdClaim] = SessionIds.Hash(session.SessionId),
             [SessionTokens.SecurityStampClaim] = session.SecurityStamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["iat"] = now.ToUnixTimeSeconds(),
             ["nbf"] = now.ToUnixTimeSeconds(),

@@ -63,9 +63,9 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
         var result = await tokens.ValidateAsync(issued.Token, grains);
 
         Assert.True(result.IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused as {result.Failure}");
-        Assert.Equal(new ValidatedSessionToken(session.SessionId, user, issued.ExpiresAt), result.Token);
+        Assert.Equal(new ValidatedSessionToken(SessionIds.Hash(session.SessionId), user, issued.ExpiresAt), result.Token);
         var payload = ReadPayload(issued.Token);
-        Assert.Equal(session.SessionId, payload.GetProperty("sid").GetString());
+        Assert.Equal(SessionIds.Hash(session.SessionId), payload.GetProperty("sid").GetString());
         Assert.Equal(user, payload.GetProperty("sub").GetString());
         Assert.Equal(session.SecurityStamp.ToString(System.Globalization.CultureInfo.InvariantCulture), payload.GetProperty("sst").GetString());
         Assert.Equal(Issuer, payload.GetProperty("iss").GetString());
@@ -99,6 +99,23 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
     }
 
     [Fact]
+    public async Task A_token_names_its_session_by_the_id_hash_and_never_carries_the_id_itself()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var issued = await Tokens().IssueAsync(session.SessionId, grains);
+
+        var payload = System.Text.Encoding.UTF8.GetString(Base64UrlDecode(issued.Token.Split('.')[1]));
+        Assert.DoesNotContain(session.SessionId, payload, StringComparison.Ordinal);
+        Assert.Contains(SessionIds.Hash(session.SessionId), payload, StringComparison.Ordinal);
+    }
+
+    private static byte[] Base64UrlDecode(string text)
+    {
+        var padded = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '='));
+    }
+
+    [Fact]
     public async Task A_token_never_outlives_its_session()
     {
         // The shortest idle timeout allowed (1 minute) is shorter than the token lifetime (15 minutes).
@@ -114,7 +131,7 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
 
         // Sub-second session deadlines round down: "exp" is in whole seconds and must not pass the deadline.
         var view = session.View with { IdleExpiresAt = clock.GetUtcNow() + TimeSpan.FromSeconds(90.7), AbsoluteExpiresAt = clock.GetUtcNow().AddDays(1) };
-        var fromView = tokens.Issue(session.SessionId, view);
+        var fromView = tokens.Issue(view);
         Assert.True(fromView.ExpiresAt <= view.ExpiresAt && fromView.ExpiresAt > view.ExpiresAt.AddSeconds(-1), $"session {SessionIds.Hash(session.SessionId)}: {fromView.ExpiresAt:O} vs {view.ExpiresAt:O}");
     }
 
