@@ -231,20 +231,9 @@ public sealed partial class InventoryGrain(
     /// <summary>Publishes the stored facts; what fails stays stored and goes out after the next change or activation.</summary>
     private async Task PublishAsync()
     {
-        if (stock.State.Events.Pending.IsEmpty)
-        {
-            return;
-        }
-
-        var (remaining, failure) = await publisher.PublishPendingAsync(stock.State.Events);
-
         // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that consumers
         // drop by event id).
-        stock.State = stock.State with { Events = remaining };
-        if (failure is not null)
-        {
-            LogEventsNotPublished(logger, Sku, LogText.Escape(failure.Message));
-        }
+        stock.State = stock.State with { Events = await publisher.PublishPendingAsync(stock.State.Events, Sku, logger) };
     }
 
     private StockState Raise(StockState state, IDomainEvent fact, DateTimeOffset now)
@@ -259,6 +248,4 @@ public sealed partial class InventoryGrain(
         return new StockView(Sku, state.OnHand, reserved, state.OnHand - reserved, state.UnitPrice, state.Currency, state.Version);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "SKU {Sku}: stored events not published yet, will retry: {Reason}")]
-    private static partial void LogEventsNotPublished(ILogger logger, string sku, string reason);
 }

@@ -380,17 +380,9 @@ public sealed partial class OrderSagaGrain(
     /// <summary>Publishes the stored events; what fails stays stored, and the reminder tries again.</summary>
     private async Task PublishAsync()
     {
-        if (saga.State.Events.Pending.IsEmpty)
-        {
-            return;
-        }
-
-        var (remaining, failure) = await publisher.PublishPendingAsync(saga.State.Events);
-        saga.State = saga.State with { Events = remaining };
-        if (failure is not null)
-        {
-            LogEventsNotPublished(logger, OrderId, LogText.Escape(failure.Message));
-        }
+        // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that consumers
+        // drop by event id).
+        saga.State = saga.State with { Events = await publisher.PublishPendingAsync(saga.State.Events, OrderId, logger) };
     }
 
     /// <summary>A finished saga keeps its reminder until its events are out.</summary>
@@ -432,6 +424,4 @@ public sealed partial class OrderSagaGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId}: step {Phase} failed (attempt {Attempt}): {Reason}")]
     private static partial void LogStepFailed(ILogger logger, string orderId, SagaPhase phase, int attempt, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId}: stored events not published yet, will retry: {Reason}")]
-    private static partial void LogEventsNotPublished(ILogger logger, string orderId, string reason);
 }

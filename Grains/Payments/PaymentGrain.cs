@@ -167,20 +167,9 @@ public sealed partial class PaymentGrain(
     /// <summary>Publishes the stored facts; what fails stays stored and goes out after the next outcome or activation.</summary>
     private async Task PublishAsync()
     {
-        if (payment.State.Events.Pending.IsEmpty)
-        {
-            return;
-        }
-
-        var (remaining, failure) = await publisher.PublishPendingAsync(payment.State.Events);
-
         // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that consumers
         // drop by event id).
-        payment.State = payment.State with { Events = remaining };
-        if (failure is not null)
-        {
-            LogEventsNotPublished(logger, PaymentId, LogText.Escape(failure.Message));
-        }
+        payment.State = payment.State with { Events = await publisher.PublishPendingAsync(payment.State.Events, PaymentId, logger) };
     }
 
     private PaymentState Raise(PaymentState state, IDomainEvent fact)
@@ -201,6 +190,4 @@ public sealed partial class PaymentGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Payment {PaymentId}: {From} -> {To} {Reason}")]
     private static partial void LogSettled(ILogger logger, string paymentId, PaymentStatus from, PaymentStatus to, string? reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId}: stored events not published yet, will retry: {Reason}")]
-    private static partial void LogEventsNotPublished(ILogger logger, string paymentId, string reason);
 }

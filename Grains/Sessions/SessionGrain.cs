@@ -508,14 +508,11 @@ public sealed partial class SessionGrain(
             return;
         }
 
-        var (remaining, failure) = await publisher.PublishPendingAsync(session.State.Events);
-
         // Emptied in memory only; the next write stores it (a re-publish after a crash is a duplicate that consumers
         // drop by event id).
-        session.State = session.State with { Events = remaining };
-        if (failure is not null)
+        session.State = session.State with { Events = await publisher.PublishPendingAsync(session.State.Events, Key, logger) };
+        if (!session.State.Events.Pending.IsEmpty)
         {
-            LogOutboxNotPublished(logger, Key, LogText.Escape(failure.Message));
             return;
         }
 
@@ -528,7 +525,7 @@ public sealed partial class SessionGrain(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogOutboxNotPublished(logger, Key, LogText.Escape(e.Message));
+                LogTombstoneNotDeleted(logger, Key, LogText.Escape(e.Message));
             }
         }
     }
@@ -715,8 +712,8 @@ public sealed partial class SessionGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: could not {What}: {Reason}")]
     private static partial void LogStepFailed(ILogger logger, string sessionHash, string what, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: stored events not published yet, will retry: {Reason}")]
-    private static partial void LogOutboxNotPublished(ILogger logger, string sessionHash, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: ended, its row not deleted yet, will retry: {Reason}")]
+    private static partial void LogTombstoneNotDeleted(ILogger logger, string sessionHash, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionHash}: {Count} stored attribute(s) cannot be served and were set aside")]
     private static partial void LogAttributesSetAside(ILogger logger, string sessionHash, int count);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 
 namespace OrleansSessions.Common.Events;
@@ -24,13 +25,14 @@ public sealed class StreamEventPublisher(IServiceProvider services) : IEventPubl
     }
 }
 
-public static class EventOutboxPublishing
+public static partial class EventOutboxPublishing
 {
     /// <summary>
     /// Publishes the outbox's pending events in order and returns what is left: nothing when all went out, the rest from
-    /// the first that failed otherwise (with the failure). Never throws: the events stay stored for the next try.
+    /// the first that failed otherwise (logged for <paramref name="aggregateId"/>). Never throws: what is left stays
+    /// stored with the aggregate for the next try (its next change, activation or reminder).
     /// </summary>
-    public static async Task<(EventOutbox Remaining, Exception? Failure)> PublishPendingAsync(this IEventPublisher publisher, EventOutbox outbox)
+    public static async Task<EventOutbox> PublishPendingAsync(this IEventPublisher publisher, EventOutbox outbox, string aggregateId, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(publisher);
         ArgumentNullException.ThrowIfNull(outbox);
@@ -42,12 +44,15 @@ public static class EventOutboxPublishing
                 await publisher.PublishAsync(envelope);
                 published++;
             }
-
-            return (outbox.Published(published), null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return (outbox.Published(published), e);
+            LogNotPublished(logger, aggregateId, outbox.Pending.Length - published, LogText.Escape(e.Message));
         }
+
+        return published == 0 ? outbox : outbox.Published(published);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{AggregateId}: {Count} stored event(s) not published yet, will retry: {Reason}")]
+    private static partial void LogNotPublished(ILogger logger, string aggregateId, int count, string reason);
 }
