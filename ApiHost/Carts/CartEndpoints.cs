@@ -59,9 +59,9 @@ internal static class CartEndpoints
         {
             var cart = await cartOf(http, grains);
             var body = await JsonBody.ReadAsync<AddCartItemRequest>(http.Request);
-            var sku = Required(body.Sku, "sku");
+            var sku = JsonBody.Required(body.Sku, "sku");
             Identifiers.Validate(sku, "sku");
-            var quantity = Required(body.Quantity, "quantity");
+            var quantity = JsonBody.Required(body.Quantity, "quantity");
             CartRules.ValidateQuantity(quantity);
             return http.Request.Headers[IdempotencyKeys.Header] is [{ } key]
                 ? await cart.AddItemOnceAsync(sku, quantity, IdempotencyKeys.Validate(key))
@@ -78,7 +78,7 @@ internal static class CartEndpoints
             var cart = await cartOf(http, grains);
             Identifiers.Validate(sku, "sku");
             var body = await JsonBody.ReadAsync<SetCartItemQuantityRequest>(http.Request);
-            var quantity = Required(body.Quantity, "quantity");
+            var quantity = JsonBody.Required(body.Quantity, "quantity");
             CartRules.ValidateQuantity(quantity);
             return await cart.SetQuantityAsync(sku, quantity);
         })
@@ -101,11 +101,4 @@ internal static class CartEndpoints
     /// <summary>400 (a bad SKU or body) and the route's own way of refusing the cart, plus <paramref name="more"/>.</summary>
     private static IEnumerable<int> Problems(int unknownCart, params int[] more)
         => new[] { StatusCodes.Status400BadRequest, unknownCart }.Concat(more).Distinct();
-
-    private static T Required<T>(T? value, string field)
-        where T : struct
-        => value ?? throw new DomainValidationException(field, $"'{field}' is required.");
-
-    private static string Required(string? value, string field)
-        => value ?? throw new DomainValidationException(field, $"'{field}' is required.");
 }

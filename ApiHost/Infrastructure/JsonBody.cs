@@ -66,6 +66,16 @@ internal static class JsonBody
         }
     }
 
+    /// <summary>A member the request must carry (bound requests keep every member optional, so absence is ours to name).</summary>
+    public static T Required<T>(T? value, string field)
+        where T : struct
+        => value ?? throw Missing(field);
+
+    /// <inheritdoc cref="Required{T}(T?, string)"/>
+    public static string Required(string? value, string field) => value ?? throw Missing(field);
+
+    private static DomainValidationException Missing(string field) => new(field, $"'{field}' is required.");
+
     /// <summary>Our own words for a binding failure: the field it is about, never the serializer's message.</summary>
     private static DomainValidationException Explain<T>(JsonException e)
     {

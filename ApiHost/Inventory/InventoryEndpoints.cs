@@ -26,9 +26,9 @@ internal static class InventoryEndpoints
         {
             var stock = Stock(grains, sku);
             var body = await JsonBody.ReadAsync<SetStockRequest>(request);
-            var onHand = Required(body.OnHand, "onHand");
+            var onHand = JsonBody.Required(body.OnHand, "onHand");
             InventoryRules.ValidateOnHand(onHand);
-            var unitPrice = Required(body.UnitPrice, "unitPrice");
+            var unitPrice = JsonBody.Required(body.UnitPrice, "unitPrice");
             InventoryRules.ValidateUnitPrice(unitPrice);
             InventoryRules.ValidateCurrency(body.Currency);
             return await stock.SetStockAsync(onHand, unitPrice, body.Currency!);
@@ -46,8 +46,4 @@ internal static class InventoryEndpoints
         Identifiers.Validate(sku, "sku");
         return grains.GetGrain<IInventoryGrain>(sku);
     }
-
-    private static T Required<T>(T? value, string field)
-        where T : struct
-        => value ?? throw new DomainValidationException(field, $"'{field}' is required.");
 }

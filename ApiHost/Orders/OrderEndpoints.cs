@@ -12,7 +12,7 @@ namespace OrleansSessions.ApiHost.Orders;
 
 /// <summary>Request to order what is in the user's cart.</summary>
 public sealed record PlaceOrderRequest(
-    [property: Required, MaxLength(64), RegularExpression(OrderEndpoints.PaymentMethodPattern)] string? PaymentMethod);
+    [property: Required, MaxLength(Identifiers.MaxLength), RegularExpression(Identifiers.SchemaPattern)] string? PaymentMethod);
 
 /// <summary>What the user overview gathered, and which parts did not answer within their time.</summary>
 public sealed record OverviewResponse(
@@ -23,8 +23,6 @@ public sealed record OverviewResponse(
 
 internal static class OrderEndpoints
 {
-    public const string PaymentMethodPattern = "^[A-Za-z0-9_]{1,64}$";
-
     /// <summary>How long the overview waits for each of its parts; they are asked in parallel, so this is its whole budget.</summary>
     private static readonly TimeSpan OverviewBranchTimeout = TimeSpan.FromSeconds(1);
 
@@ -39,26 +37,15 @@ internal static class OrderEndpoints
                 ? IdempotencyKeys.Validate(given)
                 : throw new DomainValidationException(IdempotencyKeys.Header, $"'{IdempotencyKeys.Header}' is required: it makes a retried order the same order.");
             var body = await JsonBody.ReadAsync<PlaceOrderRequest>(http.Request);
-            var method = body.PaymentMethod ?? throw new DomainValidationException("paymentMethod", "'paymentMethod' is required.");
-            if (!System.Text.RegularExpressions.Regex.IsMatch(method, @"\A[A-Za-z0-9_]{1,64}\z"))
-            {
-                throw new DomainValidationException("paymentMethod", "'paymentMethod' must be 1..64 letters, digits or _.");
-            }
+            // The payments context's rule for a payment method, checked here first.
+            var method = JsonBody.Required(body.PaymentMethod, "paymentMethod");
+            Identifiers.Validate(method, "paymentMethod");
 
+            // The saga decides whether this is a new order, a retry of it (the lines are then ignored) or a reused key (422).
             var orderId = OrderIds.For(userId, key);
-            var saga = grains.GetGrain<IOrderSagaGrain>(orderId);
-
-            // A retry of a placed order answers it without looking at the cart again.
-            var order = await saga.GetAsync() ?? await saga.PlaceAsync(new PlaceOrder(
-                userId,
-                method,
-                [.. (await grains.GetGrain<ICartGrain>(CartKeys.User(userId)).GetAsync()).Lines.Select(l => new OrderLine(l.Sku, l.Quantity, 0, null))],
-                RequestHash: method));
-            if (order.UserId != userId || order.PaymentMethod != method)
-            {
-                throw new IdempotencyKeyReusedException();
-            }
-
+            var lines = (await grains.GetGrain<ICartGrain>(CartKeys.User(userId)).GetAsync()).Lines;
+            var order = await grains.GetGrain<IOrderSagaGrain>(orderId).PlaceAsync(
+                new PlaceOrder(userId, method, [.. lines.Select(l => new OrderLine(l.Sku, l.Quantity, 0, null))], RequestHash: method));
             return TypedResults.Accepted($"/orders/{orderId}", order);
         })
             .WithSummary("Orders what is in the user's cart (202, Location). The same Idempotency-Key answers the same order; with another body: 422.")

@@ -88,7 +88,7 @@ internal static class SessionEndpoints
         {
             var grain = Grain(grains, sessionId);
             var body = await JsonBody.ReadAsync<LoginRequest>(http.Request);
-            var userId = body.UserId ?? throw Required("userId");
+            var userId = JsonBody.Required(body.UserId, "userId");
             Identifiers.Validate(userId, "userId");
             return Moved(http, await grain.BindUserAsync(userId));
         })
@@ -192,6 +192,4 @@ internal static class SessionEndpoints
             ? version
             : -1;
     }
-
-    private static DomainValidationException Required(string field) => new(field, $"'{field}' is required.");
 }

@@ -24,7 +24,7 @@ internal static class TokenEndpoints
                 HttpContext http, SessionTokens tokens, IGrainFactory grains) =>
             {
                 var body = await JsonBody.ReadAsync<ValidateSessionTokenRequest>(http.Request);
-                var token = body.Token ?? throw new DomainValidationException("token", "'token' is required.");
+                var token = JsonBody.Required(body.Token, "token");
                 var result = await tokens.ValidateAsync(token, grains);
                 if (result.IsValid)
                 {
