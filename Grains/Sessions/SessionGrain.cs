@@ -37,7 +37,7 @@ public sealed partial class SessionGrain(
 
     private bool Exists => session.RecordExists && !session.State.Ended;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         lastAccess = session.State.LastAccessAt;
         NormalizeStoredAttributes();
@@ -58,7 +58,7 @@ public sealed partial class SessionGrain(
             (finisher ??= new(this, FinishAsync)).Request();
         }
 
-        await Task.CompletedTask;
+        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

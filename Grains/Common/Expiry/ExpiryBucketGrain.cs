@@ -19,31 +19,47 @@ public sealed partial class ExpiryBucketGrain(
     ILogger<ExpiryBucketGrain> logger)
     : Grain, IExpiryBucketGrain
 {
-    /// <summary>Set once this activation has swept the bucket; a later add is refused without asking the sweeper.</summary>
-    private bool swept;
+    /// <summary>
+    /// The last minute known swept when this bucket is closed to adds: its own minute once this activation swept it, or
+    /// the sweeper's progress when it had passed this minute before the activation began.
+    /// </summary>
+    private long? closedUpTo;
+
+    /// <summary>
+    /// The sweeper said this minute was not swept yet. It is asked once per activation, not on every add (every session
+    /// creation files one): from then on the only way this bucket gets swept is this activation's <see cref="SweepAsync"/>.
+    /// </summary>
+    private bool knownOpen;
 
     private (int Partition, long Minute) Bucket => Expiry.ParseBucketKey(this.GetPrimaryKeyString());
 
     public async Task<long?> AddAsync(GrainId grain)
     {
-        if (swept)
+        if (!knownOpen && closedUpTo is null)
         {
-            return Bucket.Minute + 1;
+            // A bucket the sweeper has passed is never swept again: whatever is filed there would be forgotten.
+            var (partition, minute) = Bucket;
+            var last = await GrainFactory.GetGrain<IExpirySweeperGrain>(partition).LastSweptMinuteAsync();
+            if (last >= minute)
+            {
+                closedUpTo = last;
+            }
+            else
+            {
+                knownOpen = true;
+            }
         }
 
-        if (bucket.State.Grains.Contains(grain))
+        if (closedUpTo is { } closed)
         {
-            return null;
+            return closed + 1;
         }
 
-        // A bucket the sweeper has passed is never swept again: whatever is filed there would be forgotten.
-        var (partition, minute) = Bucket;
-        if (await GrainFactory.GetGrain<IExpirySweeperGrain>(partition).LastSweptMinuteAsync() is { } last && last >= minute)
+        if (!bucket.State.Grains.Contains(grain))
         {
-            return last + 1;
+            await this.CommitAsync(bucket, bucket.State with { Grains = bucket.State.Grains.Add(grain) });
         }
 
-        await this.CommitAsync(bucket, bucket.State with { Grains = bucket.State.Grains.Add(grain) });
         return null;
     }
 
@@ -72,7 +88,7 @@ public sealed partial class ExpiryBucketGrain(
         }
 
         await this.ClearAsync(bucket);
-        swept = true;
+        closedUpTo = Bucket.Minute;
         DeactivateOnIdle();
     }
 
