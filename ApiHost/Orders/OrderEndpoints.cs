@@ -149,41 +149,19 @@ internal static class UserOverview
 {
     public static async Task<OverviewResponse> ReadAsync(IGrainFactory grains, string userId, TimeSpan branchTimeout)
     {
-        var sessions = Branch(() => UserSessionList.ReadAsync(grains, grains.GetGrain<IUserSessionsGrain>(userId)), branchTimeout);
-        var cart = Branch(() => grains.GetGrain<ICartGrain>(CartKeys.User(userId)).GetAsync(), branchTimeout);
-        var orders = Branch(async () => (IReadOnlyList<OrderSummary>)await grains.GetGrain<IUserOrderHistoryGrain>(userId).ListAsync(), branchTimeout);
+        var sessions = PartialAnswer<IReadOnlyList<UserSessionResponse>>.WithinAsync(
+            () => UserSessionList.ReadAsync(grains, grains.GetGrain<IUserSessionsGrain>(userId)), branchTimeout);
+        var cart = PartialAnswer<CartView>.WithinAsync(() => grains.GetGrain<ICartGrain>(CartKeys.User(userId)).GetAsync(), branchTimeout);
+        var orders = PartialAnswer<IReadOnlyList<OrderSummary>>.WithinAsync(
+            async () => await grains.GetGrain<IUserOrderHistoryGrain>(userId).ListAsync(), branchTimeout);
         await Task.WhenAll(sessions, cart, orders);
 
-        var missing = new List<string>();
-        if (sessions.Result is null)
-        {
-            missing.Add("sessions");
-        }
-
-        if (cart.Result is null)
-        {
-            missing.Add("cart");
-        }
-
-        if (orders.Result is null)
-        {
-            missing.Add("orders");
-        }
-
-        return new OverviewResponse(sessions.Result, cart.Result, orders.Result, missing);
-    }
-
-    /// <summary>A part's answer, or null when it failed or did not come within <paramref name="timeout"/>.</summary>
-    private static async Task<T?> Branch<T>(Func<Task<T>> read, TimeSpan timeout)
-        where T : class
-    {
-        try
-        {
-            return await read().WaitAsync(timeout);
-        }
-        catch (Exception e) when (e is TimeoutException || ClusterOutage.IsOutage(e) || e is OrleansException)
-        {
-            return null;
-        }
+        var missing = new[] { ("sessions", sessions.Result.Answered), ("cart", cart.Result.Answered), ("orders", orders.Result.Answered) }
+            .Where(part => !part.Item2).Select(part => part.Item1).ToList();
+        return new OverviewResponse(
+            sessions.Result.Answered ? sessions.Result.Value : null,
+            cart.Result.Answered ? cart.Result.Value : null,
+            orders.Result.Answered ? orders.Result.Value : null,
+            missing);
     }
 }

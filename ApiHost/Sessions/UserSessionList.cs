@@ -23,22 +23,14 @@ internal static class UserSessionList
 
     private static async Task<UserSessionResponse?> CurrentAsync(IGrainFactory grains, UserSessionEntry entry)
     {
-        var lastAccess = entry.LastAccessAt;
-        try
+        var session = await PartialAnswer<SessionView?>.WithinAsync(() => grains.GetGrain<ISessionGrain>(entry.SessionIdHash).PeekAsync(), PerSessionTimeout);
+        return session switch
         {
-            var view = await grains.GetGrain<ISessionGrain>(entry.SessionIdHash).PeekAsync().WaitAsync(PerSessionTimeout);
-            if (view is null)
-            {
-                return null;
-            }
+            { Answered: true, Value: null } => null,
+            { Answered: true, Value: { } view } => new UserSessionResponse(entry.SessionIdHash, entry.CreatedAt, view.LastAccessAt, entry.ClientInfo),
 
-            lastAccess = view.LastAccessAt;
-        }
-        catch (Exception e) when (ClusterOutage.IsOutage(e) || e is OrleansException)
-        {
-            // Partial answer: the index's value stands in for a session that did not answer.
-        }
-
-        return new UserSessionResponse(entry.SessionIdHash, entry.CreatedAt, lastAccess, entry.ClientInfo);
+            // The index's value stands in for a session that did not answer.
+            _ => new UserSessionResponse(entry.SessionIdHash, entry.CreatedAt, entry.LastAccessAt, entry.ClientInfo),
+        };
     }
 }
