@@ -42,8 +42,7 @@ internal static class JsonBody
 
     /// <summary>The canonical body, required.</summary>
     public static async Task<string> ReadRequiredAsync(HttpRequest request, int enclosingLevels = 0, params string[] mediaTypes)
-        => await ReadCanonicalAsync(request, enclosingLevels, mediaTypes)
-            ?? throw new DomainValidationException("body", "A JSON request body is required.");
+        => await ReadCanonicalAsync(request, enclosingLevels, mediaTypes) ?? throw NoBody();
 
     /// <summary>
     /// The body bound to <typeparamref name="T"/>; an absent body binds <paramref name="whenAbsent"/> when given and is
@@ -52,9 +51,7 @@ internal static class JsonBody
     public static async Task<T> ReadAsync<T>(HttpRequest request, int enclosingLevels = 0, string? whenAbsent = null)
         where T : class
     {
-        var json = await ReadCanonicalAsync(request, enclosingLevels)
-            ?? whenAbsent
-            ?? throw new DomainValidationException("body", "A JSON request body is required.");
+        var json = await ReadCanonicalAsync(request, enclosingLevels) ?? whenAbsent ?? throw NoBody();
         try
         {
             return JsonSerializer.Deserialize<T>(json, Binding)
@@ -75,6 +72,8 @@ internal static class JsonBody
     public static string Required(string? value, string field) => value ?? throw Missing(field);
 
     private static DomainValidationException Missing(string field) => new(field, $"'{field}' is required.");
+
+    private static DomainValidationException NoBody() => new("body", "A JSON request body is required.");
 
     /// <summary>Our own words for a binding failure: the field it is about, never the serializer's message.</summary>
     private static DomainValidationException Explain<T>(JsonException e)
