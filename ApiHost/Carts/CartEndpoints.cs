@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using OrleansSessions.ApiHost.Infrastructure;
+using OrleansSessions.ApiHost.Security;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
 using OrleansSessions.Sessions;
@@ -20,7 +21,8 @@ internal static class CartEndpoints
     /// <summary>The user's cart: <c>/users/{userId}/cart</c>.</summary>
     public static RouteGroupBuilder MapUserCarts(this RouteGroupBuilder routes)
     {
-        var carts = routes.MapGroup("/users/{userId}/cart").WithTags("Carts");
+        // Services with carts; end users: their own user's cart.
+        var carts = routes.MapGroup("/users/{userId}/cart").WithTags("Carts").RequireAccess(Owner.User, Scopes.Carts);
         MapCart(carts, StatusCodes.Status400BadRequest, (http, grains) =>
         {
             var userId = (string)http.GetRouteValue("userId")!;
@@ -33,7 +35,8 @@ internal static class CartEndpoints
     /// <summary>An anonymous session's cart: <c>/sessions/{sessionId}/cart</c>; 404 like the session when it is unknown or ended.</summary>
     public static RouteGroupBuilder MapSessionCarts(this RouteGroupBuilder routes)
     {
-        var carts = routes.MapGroup("/sessions/{sessionId}/cart").WithTags("Carts");
+        // Services with carts; end users: their own session's cart.
+        var carts = routes.MapGroup("/sessions/{sessionId}/cart").WithTags("Carts").RequireAccess(Owner.Session, Scopes.Carts);
         MapCart(carts, StatusCodes.Status404NotFound, async (http, grains) =>
         {
             var sessionId = (string)http.GetRouteValue("sessionId")!;

@@ -70,9 +70,14 @@ internal static class ApiContract
     public static IServiceCollection AddApiContract(this IServiceCollection services)
         => services.AddOpenApi(o =>
         {
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                DescribeCredentials(document);
+                return Task.CompletedTask;
+            });
             o.AddOperationTransformer((operation, context, _) =>
             {
-                Describe(operation, context.Description.ActionDescriptor.EndpointMetadata);
+                Describe(operation, context.Description.ActionDescriptor.EndpointMetadata, context.Document);
                 return Task.CompletedTask;
             });
             o.AddSchemaTransformer((schema, context, _) =>
@@ -144,8 +149,39 @@ internal static class ApiContract
     public static RouteHandlerBuilder WithIfMatch(this RouteHandlerBuilder builder)
         => builder.WithMetadata(new IfMatchMetadata()).ProducesProblems(StatusCodes.Status412PreconditionFailed);
 
-    private static void Describe(OpenApiOperation operation, IList<object> metadata)
+    /// <summary>The credentials the API takes (README, Security model).</summary>
+    private static void DescribeCredentials(OpenApiDocument document)
     {
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[Security.Credentials.ApiKeyScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = Security.Credentials.ApiKeyHeader,
+            Description = "A service's API key; its scopes are configured with it.",
+        };
+        document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "A service's access token from the configured OpenID Connect issuer (scopes in scope or scp), or an end user's session token.",
+        };
+    }
+
+    private static void Describe(OpenApiOperation operation, IList<object> metadata, OpenApiDocument? document)
+    {
+        if (metadata.OfType<Security.AccessRule>().LastOrDefault() is { } access)
+        {
+            operation.Description = operation.Description is { Length: > 0 } d ? $"{d}\n\n{access.Describe()}" : access.Describe();
+            operation.Security =
+            [
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Security.Credentials.ApiKeyScheme, document)] = [] },
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] },
+            ];
+        }
+
         operation.Parameters ??= [];
         foreach (var parameter in operation.Parameters.OfType<OpenApiParameter>())
         {
@@ -197,7 +233,7 @@ internal static class ApiContract
             concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
             concrete.Headers[CorrelationHeader] = Header("The request's correlation id (or the trace id).", CorrelationSchema(), required: true);
             var code = int.Parse(status, System.Globalization.CultureInfo.InvariantCulture);
-            if (code == StatusCodes.Status503ServiceUnavailable)
+            if (code is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests)
             {
                 concrete.Headers["Retry-After"] = Header(
                     "Seconds to wait before trying again.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$" }, required: true);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using OrleansSessions.ApiHost.Carts;
 using OrleansSessions.ApiHost.Inventory;
 using OrleansSessions.ApiHost.Orders;
+using OrleansSessions.ApiHost.Security;
 using OrleansSessions.ApiHost.Sessions;
 using OrleansSessions.Client.Tokens;
 using Scalar.AspNetCore;
@@ -19,6 +20,7 @@ public static class ApiHostExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddClusterConnection();
+        builder.AddApiSecurity(builder.Mode());
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemWording.Complete);
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOrleansSessionTokens(builder.Configuration);
@@ -54,11 +56,18 @@ public static class ApiHostExtensions
         app.UseExceptionHandler();
         app.UseDotSegmentGuard();
         app.UseStatusCodePages();
+        app.UseApiSecurity();
 
-        app.MapOpenApi();
-        app.MapScalarApiReference();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready) });
+        // The API reference: on in Development, elsewhere only when configured on (it maps the whole attack surface).
+        if (app.Configuration.GetValue("Api:Reference", app.Environment.IsDevelopment()))
+        {
+            app.MapOpenApi().AllowAnonymous().DisableRateLimiting();
+            app.MapScalarApiReference().AllowAnonymous().DisableRateLimiting();
+        }
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(HealthTags.Ready) })
+            .AllowAnonymous().DisableRateLimiting();
 
         var grainBacked = app.MapGroup("").AddEndpointFilter<ClusterAvailabilityFilter>().ProducesUnavailable();
         grainBacked.MapUserCarts();

@@ -7,11 +7,15 @@ namespace OrleansSessions.ApiHost.Infrastructure;
 
 internal static class ClusterConnectionExtensions
 {
+    /// <summary>The host's <c>Orleans:Mode</c>.</summary>
+    public static HostingMode Mode(this WebApplicationBuilder builder)
+        => builder.Configuration.GetSection(ClusterSettings.SectionName).GetValue("Mode", HostingMode.Embedded);
+
     /// <summary>Wires the grain access of the chosen <see cref="HostingMode"/> and the readiness checks that go with it.</summary>
     public static WebApplicationBuilder AddClusterConnection(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(ClusterSettings.SectionName);
-        var mode = section.GetValue("Mode", HostingMode.Embedded);
+        var mode = builder.Mode();
         var settings = section.Get<ClusterSettings>() ?? new ClusterSettings();
         var health = builder.Services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: [HealthTags.Ready]);

@@ -27,7 +27,7 @@ internal static class ClusterOutage
             switch (e)
             {
                 case ConnectionFailedException or OrleansMessageRejectionException or GatewayTooBusyException
-                    or StoreUnavailableException or InconsistentStateException:
+                    or StoreUnavailableException or InconsistentStateException or ClusterNotConnectedException:
                     return OutageOutcome.NotApplied;
                 case SiloUnavailableException or TimeoutException or StoreOutcomeUnknownException:
                     return OutageOutcome.Unknown;
@@ -39,3 +39,6 @@ internal static class ClusterOutage
 
     public static bool IsOutage(Exception exception) => Classify(exception) != OutageOutcome.None;
 }
+
+/// <summary>The API host is not connected to the cluster yet (or any more); nothing was sent to it.</summary>
+internal sealed class ClusterNotConnectedException() : Exception("The API host is not connected to the cluster.");

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Diagnostics;
+using OrleansSessions.ApiHost.Security;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
 using OrleansSessions.Inventory;
@@ -25,6 +26,20 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 httpContext.Response.Headers.Accept = unsupported.AcceptHeader;
                 return await WriteAsync(
                     httpContext, exception, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", unsupported.Message, field: null);
+
+            case UnauthenticatedException unauthenticated:
+                httpContext.Response.Headers.WWWAuthenticate = unauthenticated.CredentialGiven ? Credentials.InvalidTokenChallenge : Credentials.Challenge;
+                return await WriteAsync(httpContext, exception, StatusCodes.Status401Unauthorized, "Unauthorized", unauthenticated.Message, field: null);
+
+            case ForbiddenException:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status403Forbidden, "Forbidden", exception.Message, field: null);
+
+            case UserNotFoundException:
+                return await WriteAsync(httpContext, exception, StatusCodes.Status404NotFound, "Not found", exception.Message, field: null);
+
+            case TooManyRequestsException limited:
+                httpContext.Response.Headers.RetryAfter = RateLimits.RetryAfter(limited.RetryAfterSeconds);
+                return await WriteAsync(httpContext, exception, StatusCodes.Status429TooManyRequests, "Too many requests", limited.Message, field: null);
 
             case SessionNotFoundException:
                 // One answer for unknown, expired, ended and malformed ids: no oracle.

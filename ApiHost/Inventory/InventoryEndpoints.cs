@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using OrleansSessions.ApiHost.Infrastructure;
+using OrleansSessions.ApiHost.Security;
 using OrleansSessions.Common;
 using OrleansSessions.Inventory;
 
@@ -15,14 +16,17 @@ internal static class InventoryEndpoints
 {
     public static RouteGroupBuilder MapInventory(this RouteGroupBuilder routes)
     {
-        var inventory = routes.MapGroup("/inventory/{sku}").WithTags("Inventory");
+        // Stock and prices belong to nobody: any end user and services with inventory:read read them; setting them is
+        // for services with inventory:admin.
+        var inventory = routes.MapGroup("/inventory/{sku}").WithTags("Inventory").RequireAccess(Owner.AnyEndUser, Scopes.InventoryRead);
+        var stocking = routes.MapGroup("/inventory/{sku}").WithTags("Inventory").RequireAccess(Owner.None, Scopes.InventoryAdmin);
 
         inventory.MapGet("", async (string sku, IGrainFactory grains)
                 => await Stock(grains, sku).GetAsync() ?? throw new SkuNotStockedException())
             .WithSummary("Reads a SKU's stock: on hand, reserved by live leases, available, unit price and currency; 404 when never stocked.")
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
-        inventory.MapPut("", async (string sku, HttpRequest request, IGrainFactory grains) =>
+        stocking.MapPut("", async (string sku, HttpRequest request, IGrainFactory grains) =>
         {
             var stock = Stock(grains, sku);
             var body = await JsonBody.ReadAsync<SetStockRequest>(request);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.ComponentModel.DataAnnotations;
 using OrleansSessions.ApiHost.Infrastructure;
+using OrleansSessions.ApiHost.Security;
 using OrleansSessions.ApiHost.Sessions;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
@@ -28,7 +29,12 @@ internal static class OrderEndpoints
 
     public static RouteGroupBuilder MapOrders(this RouteGroupBuilder routes)
     {
-        var users = routes.MapGroup("/users/{userId}").WithTags("Orders");
+        // Services with orders (the overview also needs sessions:admin and carts: it lists sessions and the cart);
+        // end users: their own user's orders, and an order only when it is theirs.
+        var users = routes.MapGroup("/users/{userId}").WithTags("Orders").RequireAccess(Owner.User, Scopes.Orders);
+        var overview = routes.MapGroup("/users/{userId}").WithTags("Orders")
+            .RequireAccess(Owner.User, Scopes.SessionsAdmin, Scopes.Carts, Scopes.Orders);
+        var orders = routes.MapGroup("/orders/{orderId}").WithTags("Orders").RequireAccess(Owner.CheckedByEndpoint, Scopes.Orders);
 
         users.MapPost("/orders", async (string userId, HttpContext http, IGrainFactory grains) =>
         {
@@ -73,7 +79,7 @@ internal static class OrderEndpoints
             .Produces<ImmutableArray<ActivityEntry>>()
             .ProducesProblems(StatusCodes.Status400BadRequest);
 
-        users.MapGet("/overview", async (string userId, IGrainFactory grains) =>
+        overview.MapGet("/overview", async (string userId, IGrainFactory grains) =>
         {
             Identifiers.Validate(userId, "userId");
             return await UserOverview.ReadAsync(grains, userId, OverviewBranchTimeout);
@@ -82,12 +88,16 @@ internal static class OrderEndpoints
             .Produces<OverviewResponse>()
             .ProducesProblems(StatusCodes.Status400BadRequest);
 
-        routes.MapGet("/orders/{orderId}", async (string orderId, IGrainFactory grains) =>
+        orders.MapGet("", async (string orderId, HttpContext http, IGrainFactory grains) =>
         {
             Identifiers.Validate(orderId, "orderId");
-            return await grains.GetGrain<IOrderSagaGrain>(orderId).GetAsync() ?? throw new OrderNotFoundException();
+            var order = await grains.GetGrain<IOrderSagaGrain>(orderId).GetAsync();
+
+            // Another user's order is answered like one that does not exist.
+            return order is not null && (!http.User.IsEndUser() || string.Equals(order.UserId, http.User.UserId(), StringComparison.Ordinal))
+                ? order
+                : throw new OrderNotFoundException();
         })
-            .WithTags("Orders")
             .WithSummary("The order: status (Pending, Reserved, Authorized, Confirmed, Cancelled with a reason, CompensationFailed) and its step history.")
             .Produces<OrderView>()
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
@@ -95,10 +105,10 @@ internal static class OrderEndpoints
         return routes;
     }
 
-    /// <summary>Operator routes, in one group so that authentication can be added in one place.</summary>
+    /// <summary>Operator routes, in one group: services with the admin scope only.</summary>
     public static RouteGroupBuilder MapAdmin(this RouteGroupBuilder routes)
     {
-        var admin = routes.MapGroup("/admin").WithTags("Operator");
+        var admin = routes.MapGroup("/admin").WithTags("Operator").RequireAccess(Owner.None, Scopes.Admin);
 
         admin.MapGet("/sagas", async (string? status, IGrainFactory grains) =>
         {

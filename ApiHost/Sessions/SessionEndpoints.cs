@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Net.Http.Headers;
 using OrleansSessions.ApiHost.Infrastructure;
+using OrleansSessions.ApiHost.Security;
 using OrleansSessions.Common;
 using OrleansSessions.Sessions;
 
@@ -12,24 +13,33 @@ internal static class SessionEndpoints
 {
     public static RouteGroupBuilder MapSessions(this RouteGroupBuilder routes)
     {
-        var sessions = routes.MapGroup("/sessions").WithTags("Sessions");
+        // Who may call what in this context. Services: creation needs sessions:write (and sessions:admin to bind a user),
+        // reads sessions:read, changes sessions:write, login sessions:admin. End users: their own session only.
+        var sessions = routes.MapGroup("/sessions").WithTags("Sessions").RequireAccess(Owner.None, Scopes.SessionsWrite);
+        var reads = routes.MapGroup("/sessions/{sessionId}").WithTags("Sessions").RequireAccess(Owner.Session, Scopes.SessionsRead);
+        var session = routes.MapGroup("/sessions/{sessionId}").WithTags("Sessions").RequireAccess(Owner.Session, Scopes.SessionsWrite);
+        var binding = routes.MapGroup("/sessions/{sessionId}").WithTags("Sessions").RequireAccess(Owner.None, Scopes.SessionsAdmin);
 
         sessions.MapPost("", async (HttpContext http, IGrainFactory grains) =>
         {
             // No body is an empty request: every field is optional.
             var body = await JsonBody.ReadAsync<CreateSessionRequest>(http.Request, CreateSessionRequest.EnclosingLevels, whenAbsent: "{}");
+            if (body.UserId is not null)
+            {
+                Access.Demand(http, Scopes.SessionsAdmin, "Binding a user to a session");
+            }
+
             var id = SessionIds.New();
             var view = await grains.GetSessionGrain(id).CreateAsync(body.ToCommand(http.Request.Headers.UserAgent));
             return Session(http, id, view, StatusCodes.Status201Created);
         })
-            .WithSummary("Creates a session (201, Location, ETag).")
+            .RequireRateLimiting(RateLimits.SensitivePolicy)
+            .WithSummary("Creates a session (201, Location, ETag); with userId it needs sessions:admin too.")
             .AcceptsOptionalJson<CreateSessionRequest>()
             .ProducesSession(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
-        var session = sessions.MapGroup("/{sessionId}");
-
-        session.MapGet("", async (string sessionId, HttpContext http, IGrainFactory grains)
+        reads.MapGet("", async (string sessionId, HttpContext http, IGrainFactory grains)
             => await Grain(grains, sessionId).GetAsync() is { } view ? Session(http, sessionId, view) : throw new SessionNotFoundException())
             .WithSummary("Reads a session and slides its idle deadline. Unknown, ended and malformed ids are all 404.")
             .ProducesSession()
@@ -84,7 +94,7 @@ internal static class SessionEndpoints
             .ProducesSession()
             .ProducesProblems(StatusCodes.Status404NotFound);
 
-        session.MapPost("/login", async (string sessionId, HttpContext http, IGrainFactory grains) =>
+        binding.MapPost("/login", async (string sessionId, HttpContext http, IGrainFactory grains) =>
         {
             var grain = Grain(grains, sessionId);
             var body = await JsonBody.ReadAsync<LoginRequest>(http.Request);
@@ -102,7 +112,8 @@ internal static class SessionEndpoints
 
     public static RouteGroupBuilder MapUserSessions(this RouteGroupBuilder routes)
     {
-        var users = routes.MapGroup("/users/{userId}/sessions").WithTags("Sessions");
+        // A user's sessions: services with sessions:admin only (listing, logging out everywhere).
+        var users = routes.MapGroup("/users/{userId}/sessions").WithTags("Sessions").RequireAccess(Owner.None, Scopes.SessionsAdmin);
 
         users.MapGet("", async (string userId, IGrainFactory grains) => await UserSessionList.ReadAsync(grains, Users(grains, userId)))
             .WithSummary("Lists the user's live sessions (id hashes, created, current last access, client info).")

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OrleansSessions.ApiHost.Infrastructure;
+using OrleansSessions.ApiHost.Security;
 using OrleansSessions.Client.Tokens;
 using OrleansSessions.Common;
 
@@ -14,9 +15,11 @@ internal static class TokenEndpoints
     public static RouteGroupBuilder MapSessionTokens(this RouteGroupBuilder routes)
     {
         // An unknown, ended or malformed id throws SessionNotFoundException: the same 404 as every other session endpoint.
+        // Issuing: the session's holder or services with sessions:write; validating: services with sessions:read.
         routes.MapPost("/sessions/{sessionId}/token", async (string sessionId, SessionTokens tokens, IGrainFactory grains)
                 => TypedResults.Ok(await tokens.IssueAsync(sessionId, grains)))
             .WithTags("Session tokens")
+            .RequireAccess(Owner.Session, Scopes.SessionsWrite)
             .ProducesProblems(StatusCodes.Status404NotFound)
             .WithSummary("Issues a signed token (JWT) for the session; it expires with the session at the latest.");
 
@@ -39,6 +42,8 @@ internal static class TokenEndpoints
                     detail: "The token is not valid, has expired, or its session has ended or changed.");
             })
             .WithTags("Session tokens")
+            .RequireAccess(Owner.None, Scopes.SessionsRead)
+            .RequireRateLimiting(RateLimits.SensitivePolicy)
             .AcceptsJson<ValidateSessionTokenRequest>()
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .WithResponseHeader(StatusCodes.Status401Unauthorized, "WWW-Authenticate", "Bearer error=\"invalid_token\".")

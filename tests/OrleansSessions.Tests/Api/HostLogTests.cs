@@ -14,10 +14,16 @@ namespace OrleansSessions.Tests.Api;
 public sealed class HostLogTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private readonly string developmentKeyFile = Path.Combine(Path.GetTempPath(), $"orleanssessions-dev-key-{Guid.NewGuid():N}", "dev-api-key");
     private ProcessHost? host;
 
     public void Dispose()
     {
+        if (Directory.Exists(Path.GetDirectoryName(developmentKeyFile)))
+        {
+            Directory.Delete(Path.GetDirectoryName(developmentKeyFile)!, recursive: true);
+        }
+
         if (host is not null)
         {
             output.WriteLine(host.Tail(200));
@@ -39,10 +45,17 @@ public sealed class HostLogTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(startup, l => l.Contains("signed with an ephemeral key", StringComparison.Ordinal));
         Assert.Empty(LogLines.Errors(startup));
 
+        // Without configured credentials: a development key with every scope, in a file only its owner reads, printed
+        // once with a curl line that uses it (the client above already authenticates with it).
+        var key = File.ReadAllText(developmentKeyFile).Trim();
+        Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(developmentKeyFile) == (UnixFileMode.UserRead | UnixFileMode.UserWrite),
+            "the development key file must be readable by its owner only");
+        Assert.Single(startup, l => l.Contains($"curl -H 'X-Api-Key: {key}' http://127.0.0.1:", StringComparison.Ordinal));
+
         // Its appsettings.json was read: without it Orleans and Polly log hundreds of Information lines at start.
         Assert.Contains(startup, l => l.Trim().StartsWith($"Content root path: {Path.Combine(ProcessHost.RepositoryRoot, "ApiHost", "bin")}", StringComparison.Ordinal));
         var informational = LogLines.Categories(startup, "info");
-        Assert.True(informational.Count <= 6, $"{informational.Count} Information lines at start: {string.Join(", ", informational)}");
+        Assert.True(informational.Count <= 7, $"{informational.Count} Information lines at start: {string.Join(", ", informational)}");
 
         // "Orleans": "Warning" must not quiet the product's own OrleansSessions.* categories (keys match by prefix).
         var session = await CreateSessionAsync(http, userId: null);
@@ -85,6 +98,7 @@ public sealed class HostLogTests(ITestOutputHelper output) : IDisposable
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
                 ["Orleans__GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                ["Auth__DevelopmentKeyFile"] = developmentKeyFile,
             },
             "--urls",
             url);
@@ -97,7 +111,7 @@ public sealed class HostLogTests(ITestOutputHelper output) : IDisposable
             },
             Deadline,
             "the embedded host's /health/ready");
-        return http;
+        return http.WithKey(File.ReadAllText(developmentKeyFile).Trim());
     }
 
     private static async Task<string> CreateSessionAsync(HttpClient http, string? userId)

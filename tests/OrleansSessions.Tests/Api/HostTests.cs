@@ -58,6 +58,35 @@ public sealed class UnreachableClusterTests : IDisposable
     }
 
     [Fact]
+    public void Cluster_mode_refuses_to_start_without_configured_credentials()
+    {
+        using var open = new ApiHostFactory(
+            new Dictionary<string, string>
+            {
+                ["Orleans:Mode"] = "Cluster",
+                ["ConnectionStrings:Orleans"] = "Host=127.0.0.1;Port=1;Username=postgres",
+                ["Tokens:SigningKey"] = Convert.ToBase64String(new byte[32]),
+            },
+            testCredentials: false);
+        var error = Assert.Throws<InvalidOperationException>(() => open.StartClient());
+        Assert.Contains("Cluster mode needs credentials", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_malformed_api_key_configuration_stops_the_host_without_quoting_the_hash()
+    {
+        using var misconfigured = new ApiHostFactory(new Dictionary<string, string>
+        {
+            ["Auth:ApiKeys:ops:Sha256"] = "not-a-hash-secret",
+            ["Auth:ApiKeys:ops:Scopes"] = "admin sessions:everything",
+        });
+        var error = Assert.Throws<InvalidOperationException>(() => misconfigured.StartClient());
+        Assert.Contains("'Auth:ApiKeys:ops': 'Sha256' must be", error.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown scope 'sessions:everything'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-a-hash-secret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Grain_backed_endpoints_answer_503_with_retry_after_while_the_cluster_is_unreachable()
     {
         var http = factory.StartClient();

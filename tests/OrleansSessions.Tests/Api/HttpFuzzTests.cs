@@ -48,9 +48,9 @@ public sealed class HttpFuzzTests(EmbeddedApiFixture api, ITestOutputHelper outp
         // Derived from the seed, so a replay sends the same ids; lane prefixes keep the run apart from other tests.
         var run = master.Next().ToString("x8", CultureInfo.InvariantCulture);
         using var handler = Handler();
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) }.WithKey(TestCredentials.AllScopes);
         using var freshHandler = Handler();
-        using var fresh = new HttpClient(freshHandler) { Timeout = TimeSpan.FromSeconds(20) };
+        using var fresh = new HttpClient(freshHandler) { Timeout = TimeSpan.FromSeconds(20) }.WithKey(TestCredentials.AllScopes);
         var origin = api.Client.BaseAddress!.GetLeftPart(UriPartial.Authority);
         var findings = new FuzzFindings(seed);
         using var deadline = new CancellationTokenSource(Deadline);

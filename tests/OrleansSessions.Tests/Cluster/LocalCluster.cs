@@ -15,7 +15,7 @@ public sealed class LocalCluster : IDisposable
     /// <summary>More settings for every host started from now on (e.g. <c>Payments__GatewayUrl</c>).</summary>
     public Dictionary<string, string> Settings { get; } = [];
 
-    private Dictionary<string, string> Environment => new(Settings)
+    private Dictionary<string, string> Environment => new(TestCredentials.Settings("__").Concat(Settings).ToDictionary())
     {
         ["ConnectionStrings__Orleans"] = TestDatabase.ConnectionString,
         ["Orleans__ClusterId"] = ClusterId,
@@ -43,7 +43,7 @@ public sealed class LocalCluster : IDisposable
         environment["Orleans__Mode"] = "Cluster";
         var url = $"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}";
         var host = Track(ProcessHost.Start(name, "ApiHost", "OrleansSessions.ApiHost", environment, "--urls", url));
-        return (host, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) });
+        return (host, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) }.WithKey(TestCredentials.AllScopes));
     }
 
     /// <summary>Silo rows of this cluster in the membership table with the given status (3 = Active, 6 = Dead).</summary>

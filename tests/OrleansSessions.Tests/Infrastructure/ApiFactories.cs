@@ -5,11 +5,16 @@ using Microsoft.AspNetCore.Mvc.Testing;
 namespace OrleansSessions.Tests.Infrastructure;
 
 /// <summary>The API host over real HTTP (Kestrel on a loopback port), configured through host settings.</summary>
-public class ApiHostFactory(IReadOnlyDictionary<string, string> settings) : WebApplicationFactory<Program>
+/// <remarks>
+/// The test API keys (<see cref="TestCredentials"/>) are configured unless <paramref name="testCredentials"/> is
+/// false; <paramref name="settings"/> win over them.
+/// </remarks>
+public class ApiHostFactory(IReadOnlyDictionary<string, string> settings, bool testCredentials = true) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        foreach (var (key, value) in settings)
+        var credentials = testCredentials ? TestCredentials.Settings() : [];
+        foreach (var (key, value) in credentials.Where(s => !settings.ContainsKey(s.Key)).Concat(settings))
         {
             builder.UseSetting(key, value);
         }
@@ -23,11 +28,23 @@ public class ApiHostFactory(IReadOnlyDictionary<string, string> settings) : WebA
         ["Tokens:SigningKey"] = Convert.ToBase64String(new byte[32]),
     });
 
+    /// <summary>Starts the host on Kestrel; the client sends the every-scope test API key.</summary>
     public HttpClient StartClient()
     {
         UseKestrel(0);
         StartServer();
-        return CreateClient();
+        return CreateClient().WithKey(TestCredentials.AllScopes);
+    }
+
+    /// <summary>A client of the started host that sends no credential.</summary>
+    public HttpClient AnonymousClient() => CreateClient();
+
+    /// <summary>A client of the started host that sends <paramref name="token"/> as its bearer token.</summary>
+    public HttpClient BearerClient(string token)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
     }
 }
 
