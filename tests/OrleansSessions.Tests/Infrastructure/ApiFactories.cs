@@ -55,7 +55,8 @@ public sealed class EmbeddedApiFixture : IDisposable
 
     public EmbeddedApiFixture()
     {
-        Factory = new ApiHostFactory(new Dictionary<string, string>
+        Issuer = TestOidcIssuer.StartAsync().GetAwaiter().GetResult();
+        Factory = new ApiHostFactory(new Dictionary<string, string>(Issuer.Settings())
         {
             ["Orleans:Mode"] = "Embedded",
             ["Orleans:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
@@ -69,10 +70,14 @@ public sealed class EmbeddedApiFixture : IDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The OpenID Connect issuer whose access tokens this host takes from services.</summary>
+    public TestOidcIssuer Issuer { get; }
+
     public void Dispose()
     {
         Client.Dispose();
         Factory.Dispose();
+        Issuer.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }
 
