@@ -77,7 +77,8 @@ internal sealed class SessionTokenReload : IDisposable
                 }
                 catch (InvalidOperationException e)
                 {
-                    // A value the binder cannot convert (a Lifetime that is no TimeSpan); its message names the setting.
+                    // A value the binder cannot convert (a Lifetime that is no TimeSpan). Its message quotes that value, but
+                    // keys are strings, never converted, so no key can be in it.
                     tokens.RefuseReload([e.Message]);
                 }
             }))

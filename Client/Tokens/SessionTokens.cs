@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text.Json;
@@ -78,7 +79,8 @@ public sealed partial class SessionTokens
         ArgumentNullException.ThrowIfNull(token);
         var end = token.IndexOf('.', StringComparison.Ordinal);
         Span<byte> header = stackalloc byte[MaxHeaderChars];
-        if (end <= 0 || end > MaxHeaderChars || !Base64Url.TryDecodeFromChars(token.AsSpan(0, end), header, out var length))
+        if (end <= 0 || end > MaxHeaderChars
+            || Base64Url.DecodeFromChars(token.AsSpan(0, end), header, out _, out var length) != OperationStatus.Done)
         {
             return false;
         }
@@ -91,19 +93,23 @@ public sealed partial class SessionTokens
                 return false;
             }
 
+            var types = 0;
+            var isSession = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isType = reader.ValueTextEquals("typ"u8);
                 reader.Read();
                 if (isType)
                 {
-                    return reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(TokenType);
+                    types++;
+                    isSession = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(TokenType);
                 }
 
                 reader.Skip();
             }
 
-            return false;
+            // One JSON object, one typ: a header parsers could read two ways is no header of ours.
+            return isSession && types == 1 && reader.TokenType == JsonTokenType.EndObject && !reader.Read();
         }
         catch (JsonException)
         {

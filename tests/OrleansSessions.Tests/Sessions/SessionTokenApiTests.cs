@@ -115,6 +115,8 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
         otherAudience["aud"] = "billing";
         var otherIssuer = Payload(session, now, Lifetime);
         otherIssuer["iss"] = "someone-else";
+        var plainJwt = Header(key);
+        plainJwt["typ"] = "JWT";
 
         var control = await ValidateAsync(Sign(key, Payload(session, now, Lifetime)));
         Assert.True(control.StatusCode == HttpStatusCode.OK, $"session {SessionIds.Hash(session.SessionId)}: the unchanged forgery (control) answered {(int)control.StatusCode}");
@@ -127,6 +129,9 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
             ["expired"] = Sign(key, expired),
             ["another audience"] = Sign(key, otherAudience),
             ["another issuer"] = Sign(key, otherIssuer),
+            ["a plain JWT of the same key"] = Sign(key, Payload(session, now, Lifetime), header: plainJwt),
+            ["an unknown key id"] = Sign(WithKeyId(key, "unknown"), Payload(session, now, Lifetime)),
+            ["a lifetime beyond Tokens:Lifetime"] = Sign(key, Payload(session, now, Lifetime * 4)),
             ["not a token"] = "not a token",
             ["invalidated session"] = endedToken.Token,
         };
@@ -147,6 +152,29 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
             }
 
             Assert.False(problem.TryGetProperty("errors", out _), $"session {SessionIds.Hash(session.SessionId)}: '{what}' names a reason: {problem}");
+        }
+    }
+
+    [Fact]
+    public async Task Issued_and_validated_tokens_are_answered_no_store_and_so_are_refusals()
+    {
+        var session = await NewSessionAsync(NewUserId());
+
+        var issue = await http.PostAsync($"/sessions/{session.SessionId}/token", content: null);
+        var issued = await issue.Content.ReadFromJsonAsync<SessionToken>(JsonSerializerOptions.Web);
+        var validate = await ValidateAsync(issued!.Token);
+        var refuse = await ValidateAsync("not a token");
+
+        foreach (var (what, response, status) in new[]
+        {
+            ("POST /sessions/{id}/token", issue, HttpStatusCode.OK),
+            ("POST /tokens/validate", validate, HttpStatusCode.OK),
+            ("POST /tokens/validate of garbage", refuse, HttpStatusCode.Unauthorized),
+        })
+        {
+            Assert.True(response.StatusCode == status, $"session {SessionIds.Hash(session.SessionId)}: {what} answered {(int)response.StatusCode}");
+            Assert.True(response.Headers.CacheControl is { NoStore: true } cache && cache.ToString() == "no-store",
+                $"session {SessionIds.Hash(session.SessionId)}: {what} answered Cache-Control '{response.Headers.CacheControl}'");
         }
     }
 
