@@ -179,6 +179,23 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
     }
 
     [Fact]
+    public async Task A_cluster_mode_host_starts_with_a_key_ring_alone_and_signs_with_its_active_key()
+    {
+        using var host = new ApiHostFactory(new Dictionary<string, string>
+        {
+            ["Orleans:Mode"] = "Cluster",
+            ["ConnectionStrings:Orleans"] = "Host=127.0.0.1;Port=1;Username=postgres;Timeout=1",
+            ["Tokens:SigningKeys:a"] = Convert.ToBase64String(RandomKey().Key),
+            ["Tokens:SigningKeys:b"] = Convert.ToBase64String(RandomKey().Key),
+            ["Tokens:ActiveKeyId"] = "b",
+        });
+        using var client = host.StartClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal("b", host.Services.GetRequiredService<SessionTokens>().SigningKey.KeyId);
+    }
+
+    [Fact]
     public async Task Rotating_the_session_revokes_its_token_at_once()
     {
         var session = await NewSessionAsync(NewUserId());
