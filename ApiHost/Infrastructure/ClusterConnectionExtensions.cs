@@ -35,10 +35,11 @@ internal static class ClusterConnectionExtensions
                 $"Cluster mode needs the connection string 'ConnectionStrings:{ClusterSettings.ConnectionStringName}'.");
 
         // Several API hosts serve one estate: an ephemeral per-process key would make their tokens fail at each other.
-        if (string.IsNullOrEmpty(builder.Configuration[$"{SessionTokenOptions.SectionName}:{nameof(SessionTokenOptions.SigningKey)}"]))
+        if (builder.Configuration.GetSection(SessionTokenOptions.SectionName).Get<SessionTokenOptions>() is not { HasConfiguredKeys: true })
         {
             throw new InvalidOperationException(
-                $"Cluster mode needs '{SessionTokenOptions.SectionName}:{nameof(SessionTokenOptions.SigningKey)}' (base64, at least {SessionTokenOptions.MinKeyBytes} bytes), shared by every API host.");
+                $"Cluster mode needs '{SessionTokenOptions.SectionName}:{nameof(SessionTokenOptions.SigningKeys)}' (and '{SessionTokenOptions.SectionName}:{nameof(SessionTokenOptions.ActiveKeyId)}') " +
+                $"or '{SessionTokenOptions.SectionName}:{nameof(SessionTokenOptions.SigningKey)}' (base64, at least {SessionTokenOptions.MinKeyBytes} bytes), shared by every API host.");
         }
         var hostedBefore = builder.Services.Count(d => d.ServiceType == typeof(IHostedService));
         builder.Services.AddOrleansClient(client =>

@@ -100,21 +100,8 @@ internal static class SecurityExtensions
             return Credentials.ApiKeyScheme;
         }
 
-        return jwtConfigured && Credentials.TryGetBearer(request, out var token) && !IsSessionTokenTemp(token)
+        return jwtConfigured && Credentials.TryGetBearer(request, out var token) && !SessionTokens.IsSessionToken(token)
             ? JwtBearerDefaults.AuthenticationScheme
             : Credentials.SessionTokenScheme;
-    }
-
-    // TEMP until the key-ring branch lands SessionTokens.IsSessionToken.
-    private static bool IsSessionTokenTemp(string token)
-    {
-        try
-        {
-            return new JsonWebToken(token).Typ == "session+jwt";
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

@@ -22,12 +22,24 @@ public enum SessionTokenFailure
     /// <summary>Not a JWT, or its session claims are missing or of the wrong shape.</summary>
     Malformed,
 
-    /// <summary>Unsigned (<c>alg: none</c>), signed with another key or algorithm, or changed after signing.</summary>
+    /// <summary>
+    /// Unsigned (<c>alg: none</c>), signed with another key or algorithm, naming no key of the ring (<c>kid</c>), or
+    /// changed after signing.
+    /// </summary>
     BadSignature,
+
+    /// <summary>Its <c>typ</c> header is not <see cref="SessionTokens.TokenType"/>: another kind of JWT.</summary>
+    WrongType,
 
     WrongIssuer,
 
     WrongAudience,
+
+    /// <summary>
+    /// Correctly signed, but its <c>exp</c> lies further from its <c>iat</c>, or from now, than the configured lifetime
+    /// (plus clock skew) allows, or it has no <c>iat</c>: a token this estate does not issue.
+    /// </summary>
+    LifetimeTooLong,
 
     /// <summary>Past its expiry (beyond the clock skew), not yet valid, or without an expiry at all.</summary>
     Expired,

@@ -1,5 +1,7 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
-using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -17,16 +19,26 @@ namespace OrleansSessions.Client.Tokens;
 /// </summary>
 public sealed partial class SessionTokens
 {
+    /// <summary>
+    /// The <c>typ</c> header of every session token (explicit typing, RFC 8725 section 3.11): validation refuses any
+    /// other, so a JWT of another kind signed with the same key is never taken for a session token, and an
+    /// authentication handler can tell session tokens from other bearer tokens (<see cref="IsSessionToken"/>).
+    /// </summary>
+    public const string TokenType = "session+jwt";
+
     public const string SessionIdClaim = "sid";
     public const string SecurityStampClaim = "sst";
     public const string UserIdClaim = "sub";
 
+    /// <summary>Far longer than any header we write; a longer one is not ours and is not decoded.</summary>
+    private const int MaxHeaderChars = 512;
+
     private readonly JsonWebTokenHandler handler = new() { SetDefaultTimesOnTokenCreation = false };
-    private readonly SessionTokenOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
-    private readonly SigningCredentials credentials;
-    private readonly TokenValidationParameters validation;
+
+    // Swapped whole by Reload: a token is issued or validated against one consistent set of options and keys.
+    private volatile Settings current;
 
     /// <exception cref="ArgumentException">The options cannot work (see <see cref="SessionTokenOptions"/>).</exception>
     public SessionTokens(SessionTokenOptions options, TimeProvider? timeProvider = null, ILogger<SessionTokens>? logger = null)
@@ -37,29 +49,126 @@ public sealed partial class SessionTokens
             throw new ArgumentException(string.Join(" ", problems), nameof(options));
         }
 
-        this.options = options;
         time = timeProvider ?? TimeProvider.System;
         this.logger = logger ?? NullLogger<SessionTokens>.Instance;
-
-        byte[] key;
-        if (string.IsNullOrEmpty(options.SigningKey))
+        SigningKeyRing keys;
+        if (options.HasConfiguredKeys)
         {
-            key = RandomNumberGenerator.GetBytes(SessionTokenOptions.MinKeyBytes);
-            LogEphemeralKey(this.logger);
+            keys = SigningKeyRing.From(options);
+            LogKeys(this.logger, keys.Active.KeyId, string.Join(", ", keys.KeyIds));
         }
         else
         {
-            key = SessionTokenOptions.DecodeKey(options.SigningKey)!;
+            keys = SigningKeyRing.Ephemeral();
+            LogEphemeralKey(this.logger);
         }
 
-        SigningKey = new SymmetricSecurityKey(key);
-        credentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256);
-        validation = new TokenValidationParameters
+        current = Build(options, keys);
+    }
+
+    /// <summary>The key new tokens are signed with (its id set); for tests that forge tokens as this host would.</summary>
+    internal SymmetricSecurityKey SigningKey => current.Keys.Active;
+
+    /// <summary>
+    /// Whether <paramref name="token"/> says it is a session token: its header's <c>typ</c> is <see cref="TokenType"/>.
+    /// Reads the unverified header only, no signature or claims, to choose how to authenticate a bearer token; only
+    /// <see cref="ValidateAsync"/> says whether it is valid.
+    /// </summary>
+    public static bool IsSessionToken(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var end = token.IndexOf('.', StringComparison.Ordinal);
+        Span<byte> header = stackalloc byte[MaxHeaderChars];
+        if (end <= 0 || end > MaxHeaderChars
+            || Base64Url.DecodeFromChars(token.AsSpan(0, end), header, out _, out var length) != OperationStatus.Done)
         {
-            IssuerSigningKey = SigningKey,
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(header[..length]);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            var types = 0;
+            var isSession = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("typ"u8);
+                reader.Read();
+                if (isType)
+                {
+                    types++;
+                    isSession = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(TokenType);
+                }
+
+                reader.Skip();
+            }
+
+            // One JSON object, one typ: a header parsers could read two ways is no header of ours.
+            return isSession && types == 1 && reader.TokenType == JsonTokenType.EndObject && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Applies changed options (the <c>Tokens</c> section reloaded): new keys validate, the active key signs, removed
+    /// keys no longer validate. Options with problems, or without any key where keys were configured, are refused
+    /// and logged, and the current ones stay. Without configured keys this process keeps its ephemeral key.
+    /// </summary>
+    internal void Reload(SessionTokenOptions options)
+    {
+        if (options.Problems() is { Count: > 0 } problems)
+        {
+            RefuseReload(problems);
+            return;
+        }
+
+        var previous = current;
+        SigningKeyRing keys;
+        if (options.HasConfiguredKeys)
+        {
+            keys = SigningKeyRing.From(options);
+        }
+        else if (previous.Keys.IsEphemeral)
+        {
+            keys = previous.Keys;
+        }
+        else
+        {
+            RefuseReload([$"No signing key is configured any more; '{SessionTokenOptions.SectionName}' must keep at least one."]);
+            return;
+        }
+
+        current = Build(options, keys);
+        if (!keys.SameAs(previous.Keys))
+        {
+            LogKeys(logger, keys.Active.KeyId, string.Join(", ", keys.KeyIds));
+        }
+    }
+
+    /// <summary>Logs why reloaded options were not applied; the messages name settings, never key material.</summary>
+    internal void RefuseReload(IEnumerable<string> problems) => LogReloadRefused(logger, string.Join(" ", problems));
+
+    private Settings Build(SessionTokenOptions options, SigningKeyRing keys) => new(
+        options,
+        keys,
+        new SigningCredentials(keys.Active, SecurityAlgorithms.HmacSha256),
+        new TokenValidationParameters
+        {
+            // The key the token names, or none: never every key in turn.
+            IssuerSigningKeyResolver = (_, _, keyId, _) => keys.Resolve(keyId),
+            TryAllIssuerSigningKeys = false,
 
             // Only what we issue: refuses alg "none", asymmetric algorithms keyed with our secret, and HS384/HS512.
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidTypes = [TokenType],
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ValidateIssuer = true,
@@ -69,12 +178,8 @@ public sealed partial class SessionTokens
             ValidateLifetime = true,
 
             // Our clock rather than the library's DateTime.UtcNow, so expiry is testable with a fake TimeProvider.
-            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires),
-        };
-    }
-
-    /// <summary>The key tokens are signed with; for tests that forge tokens as this host would.</summary>
-    internal SymmetricSecurityKey SigningKey { get; }
+            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires, options.ClockSkew),
+        });
 
     /// <summary>
     /// Issues a token for the live session <paramref name="sessionId"/>. Reading the session slides its idle deadline:
@@ -104,8 +209,9 @@ public sealed partial class SessionTokens
 
         // JWT times are whole seconds; truncating both makes "exp" at or before the session's end, and the
         // ExpiresAt we answer exactly what the token says.
+        var settings = current;
         var now = WholeSeconds(time.GetUtcNow());
-        var lifetimeEnd = now + options.Lifetime;
+        var lifetimeEnd = now + settings.Options.Lifetime;
         var expiresAt = WholeSeconds(session.ExpiresAt < lifetimeEnd ? session.ExpiresAt : lifetimeEnd);
         var claims = new Dictionary<string, object>
         {
@@ -121,20 +227,21 @@ public sealed partial class SessionTokens
 
         var token = handler.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = options.Issuer,
-            Audience = options.Audience,
+            TokenType = TokenType,
+            Issuer = settings.Options.Issuer,
+            Audience = settings.Options.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expiresAt.UtcDateTime,
             Claims = claims,
-            SigningCredentials = credentials,
+            SigningCredentials = settings.Credentials,
         });
         return new SessionToken(token, expiresAt);
     }
 
     /// <summary>
-    /// Checks signature (HS256 only), issuer, audience and expiry, then that the session is still alive with the stamp
-    /// and user the token carries (<see cref="ISessionGrain.PeekAsync"/>, which does not slide the session).
+    /// Checks type, signature (HS256, by the key its <c>kid</c> names), issuer, audience, expiry, and a lifetime no
+    /// longer than configured, then that the session is still alive with the stamp and user the token carries (<see cref="ISessionGrain.PeekAsync"/>, which does not slide the session).
     /// Refusals are logged at Debug with their reason and the session id hash; never the token or the id.
     /// </summary>
     /// <remarks>Failures to reach the cluster are thrown, not answered as a refusal: an outage is not a forgery.</remarks>
@@ -146,13 +253,19 @@ public sealed partial class SessionTokens
             return Refuse(SessionTokenFailure.Malformed, sessionIdHash: null, exception: null);
         }
 
-        var result = await handler.ValidateTokenAsync(token, validation);
+        var settings = current;
+        var result = await handler.ValidateTokenAsync(token, settings.Validation);
         if (!result.IsValid)
         {
             return Refuse(Classify(result.Exception), sessionIdHash: null, result.Exception);
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
+        if (!IsIssuableLifetime(jwt, settings.Options))
+        {
+            return Refuse(SessionTokenFailure.LifetimeTooLong, sessionIdHash: null, exception: null);
+        }
+
         if (!jwt.TryGetPayloadValue<string>(SessionIdClaim, out var sessionIdHash) || !SessionIds.IsWellFormedHash(sessionIdHash)
             || !jwt.TryGetPayloadValue<string>(SecurityStampClaim, out var stampText)
             || !long.TryParse(stampText, NumberStyles.None, CultureInfo.InvariantCulture, out var stamp))
@@ -182,16 +295,30 @@ public sealed partial class SessionTokens
         return SessionTokenValidation.Refused(failure);
     }
 
-    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
+    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeSpan clockSkew)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return expires is { } end && now <= end + options.ClockSkew
-            && (notBefore is not { } start || start - options.ClockSkew <= now);
+        return expires is { } end && now <= end + clockSkew
+            && (notBefore is not { } start || start - clockSkew <= now);
+    }
+
+    /// <summary>
+    /// A signature proves only who holds the key: a token from a leaked key, or issued under an older and longer
+    /// lifetime, may say it lives for days. None we issue now lives longer than the configured lifetime from its
+    /// <c>iat</c>, nor from now.
+    /// </summary>
+    private bool IsIssuableLifetime(JsonWebToken jwt, SessionTokenOptions options)
+    {
+        var longest = options.Lifetime + options.ClockSkew;
+
+        // IssuedAt is DateTime.MinValue without an iat: such a token is refused as living too long.
+        return jwt.ValidTo - jwt.IssuedAt <= longest && jwt.ValidTo - time.GetUtcNow().UtcDateTime <= longest;
     }
 
     private static SessionTokenFailure Classify(Exception? exception) => exception switch
     {
         SecurityTokenInvalidAlgorithmException or SecurityTokenInvalidSignatureException => SessionTokenFailure.BadSignature,
+        SecurityTokenInvalidTypeException => SessionTokenFailure.WrongType,
         SecurityTokenInvalidIssuerException => SessionTokenFailure.WrongIssuer,
         SecurityTokenInvalidAudienceException => SessionTokenFailure.WrongAudience,
         SecurityTokenInvalidLifetimeException or SecurityTokenNoExpirationException => SessionTokenFailure.Expired,
@@ -202,10 +329,19 @@ public sealed partial class SessionTokens
     private static DateTimeOffset WholeSeconds(DateTimeOffset value) => DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
 
     [LoggerMessage(Level = LogLevel.Warning, Message =
-        "No Tokens:SigningKey configured: session tokens are signed with an ephemeral key made at start-up; they will NOT " +
+        "No Tokens:SigningKey(s) configured: session tokens are signed with an ephemeral key made at start-up; they will NOT " +
         "validate after a restart or on any other host. Configure a shared base64 key of at least 32 bytes.")]
     private static partial void LogEphemeralKey(ILogger logger);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session tokens are signed with key {ActiveKeyId} and validated with keys {KeyIds}.")]
+    private static partial void LogKeys(ILogger logger, string activeKeyId, string keyIds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Changed Tokens settings refused, the previous ones stay in force: {Problems}")]
+    private static partial void LogReloadRefused(ILogger logger, string problems);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session token refused: {Failure} (session {SessionIdHash}, {ExceptionType}).")]
     private static partial void LogRefused(ILogger logger, SessionTokenFailure failure, string sessionIdHash, string exceptionType);
+
+    /// <summary>What one token is issued or validated with: the options and keys in force when it started.</summary>
+    private sealed record Settings(SessionTokenOptions Options, SigningKeyRing Keys, SigningCredentials Credentials, TokenValidationParameters Validation);
 }

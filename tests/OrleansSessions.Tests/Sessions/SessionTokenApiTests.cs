@@ -115,6 +115,8 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
         otherAudience["aud"] = "billing";
         var otherIssuer = Payload(session, now, Lifetime);
         otherIssuer["iss"] = "someone-else";
+        var plainJwt = Header(key);
+        plainJwt["typ"] = "JWT";
 
         var control = await ValidateAsync(Sign(key, Payload(session, now, Lifetime)));
         Assert.True(control.StatusCode == HttpStatusCode.OK, $"session {SessionIds.Hash(session.SessionId)}: the unchanged forgery (control) answered {(int)control.StatusCode}");
@@ -127,6 +129,9 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
             ["expired"] = Sign(key, expired),
             ["another audience"] = Sign(key, otherAudience),
             ["another issuer"] = Sign(key, otherIssuer),
+            ["a plain JWT of the same key"] = Sign(key, Payload(session, now, Lifetime), header: plainJwt),
+            ["an unknown key id"] = Sign(WithKeyId(key, "unknown"), Payload(session, now, Lifetime)),
+            ["a lifetime beyond Tokens:Lifetime"] = Sign(key, Payload(session, now, Lifetime * 4)),
             ["not a token"] = "not a token",
             ["invalidated session"] = endedToken.Token,
         };
@@ -148,6 +153,46 @@ public sealed class SessionTokenApiTests(EmbeddedApiFixture api)
 
             Assert.False(problem.TryGetProperty("errors", out _), $"session {SessionIds.Hash(session.SessionId)}: '{what}' names a reason: {problem}");
         }
+    }
+
+    [Fact]
+    public async Task Issued_and_validated_tokens_are_answered_no_store_and_so_are_refusals()
+    {
+        var session = await NewSessionAsync(NewUserId());
+
+        var issue = await http.PostAsync($"/sessions/{session.SessionId}/token", content: null);
+        var issued = await issue.Content.ReadFromJsonAsync<SessionToken>(JsonSerializerOptions.Web);
+        var validate = await ValidateAsync(issued!.Token);
+        var refuse = await ValidateAsync("not a token");
+
+        foreach (var (what, response, status) in new[]
+        {
+            ("POST /sessions/{id}/token", issue, HttpStatusCode.OK),
+            ("POST /tokens/validate", validate, HttpStatusCode.OK),
+            ("POST /tokens/validate of garbage", refuse, HttpStatusCode.Unauthorized),
+        })
+        {
+            Assert.True(response.StatusCode == status, $"session {SessionIds.Hash(session.SessionId)}: {what} answered {(int)response.StatusCode}");
+            Assert.True(response.Headers.CacheControl is { NoStore: true } cache && cache.ToString() == "no-store",
+                $"session {SessionIds.Hash(session.SessionId)}: {what} answered Cache-Control '{response.Headers.CacheControl}'");
+        }
+    }
+
+    [Fact]
+    public async Task A_cluster_mode_host_starts_with_a_key_ring_alone_and_signs_with_its_active_key()
+    {
+        using var host = new ApiHostFactory(new Dictionary<string, string>
+        {
+            ["Orleans:Mode"] = "Cluster",
+            ["ConnectionStrings:Orleans"] = "Host=127.0.0.1;Port=1;Username=postgres;Timeout=1",
+            ["Tokens:SigningKeys:a"] = Convert.ToBase64String(RandomKey().Key),
+            ["Tokens:SigningKeys:b"] = Convert.ToBase64String(RandomKey().Key),
+            ["Tokens:ActiveKeyId"] = "b",
+        });
+        using var client = host.StartClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal("b", host.Services.GetRequiredService<SessionTokens>().SigningKey.KeyId);
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using OrleansSessions.Client.Tokens;
 using OrleansSessions.Sessions;
@@ -39,12 +39,42 @@ internal static class SessionTokenForgery
         return payload;
     }
 
-    public static string Sign(SecurityKey key, JsonObject payload, string algorithm = SecurityAlgorithms.HmacSha256)
-        => new JsonWebTokenHandler().CreateToken(payload.ToJsonString(), new SigningCredentials(key, algorithm));
+    /// <summary>The header <see cref="SessionTokens"/> writes: HS256, its type, and the id of the key that signs.</summary>
+    public static JsonObject Header(SecurityKey key, string algorithm = SecurityAlgorithms.HmacSha256)
+    {
+        var header = new JsonObject { ["alg"] = algorithm, ["typ"] = SessionTokens.TokenType };
+        if (key.KeyId is not null)
+        {
+            header["kid"] = key.KeyId;
+        }
 
-    /// <summary>Header <c>{"alg":"none","typ":"JWT"}</c>, the payload, and an empty signature.</summary>
+        return header;
+    }
+
+    /// <summary>
+    /// A JWS of <paramref name="header"/> (by default <see cref="Header"/>) and <paramref name="payload"/>, MACed with
+    /// <paramref name="key"/> by hand, so that a test controls every header member, even ones a library would add.
+    /// </summary>
+    public static string Sign(SymmetricSecurityKey key, JsonObject payload, string algorithm = SecurityAlgorithms.HmacSha256, JsonObject? header = null)
+    {
+        var input = $"{Base64UrlEncoder.Encode((header ?? Header(key, algorithm)).ToJsonString())}.{Base64UrlEncoder.Encode(payload.ToJsonString())}";
+        var bytes = Encoding.ASCII.GetBytes(input);
+        var mac = algorithm switch
+        {
+            SecurityAlgorithms.HmacSha256 => HMACSHA256.HashData(key.Key, bytes),
+            SecurityAlgorithms.HmacSha384 => HMACSHA384.HashData(key.Key, bytes),
+            SecurityAlgorithms.HmacSha512 => HMACSHA512.HashData(key.Key, bytes),
+            _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "HMAC algorithms only"),
+        };
+        return $"{input}.{Base64UrlEncoder.Encode(mac)}";
+    }
+
+    /// <summary>The same key bytes under another id.</summary>
+    public static SymmetricSecurityKey WithKeyId(SymmetricSecurityKey key, string? keyId) => new(key.Key) { KeyId = keyId };
+
+    /// <summary>Header <c>{"alg":"none","typ":"session+jwt"}</c>, the payload, and an empty signature.</summary>
     public static string Unsigned(JsonObject payload)
-        => $"{Base64UrlEncoder.Encode("""{"alg":"none","typ":"JWT"}""")}.{Base64UrlEncoder.Encode(payload.ToJsonString())}.";
+        => $"{Base64UrlEncoder.Encode(new JsonObject { ["alg"] = "none", ["typ"] = SessionTokens.TokenType }.ToJsonString())}.{Base64UrlEncoder.Encode(payload.ToJsonString())}.";
 
     /// <summary>A signed token whose payload is changed afterwards; header and signature are kept.</summary>
     public static string Tamper(string token, Action<JsonObject> change)
@@ -59,7 +89,11 @@ internal static class SessionTokenForgery
     public static JsonElement ReadPayload(string token)
         => JsonSerializer.Deserialize<JsonElement>(Base64UrlEncoder.DecodeBytes(token.Split('.')[1]));
 
-    public static SymmetricSecurityKey RandomKey() => new(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    /// <summary>The header of a token, read without checking anything.</summary>
+    public static JsonElement ReadHeader(string token)
+        => JsonSerializer.Deserialize<JsonElement>(Base64UrlEncoder.DecodeBytes(token.Split('.')[0]));
+
+    public static SymmetricSecurityKey RandomKey() => new(RandomNumberGenerator.GetBytes(32));
 
     public static SessionCreate NewSession(string? userId, TimeSpan? idleTimeout = null)
         => new(userId, ImmutableDictionary<string, string>.Empty, idleTimeout, null, "token tests");

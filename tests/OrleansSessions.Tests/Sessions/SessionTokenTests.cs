@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -70,6 +71,10 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
         Assert.Equal(session.SecurityStamp.ToString(System.Globalization.CultureInfo.InvariantCulture), payload.GetProperty("sst").GetString());
         Assert.Equal(Issuer, payload.GetProperty("iss").GetString());
         Assert.Equal(Audience, payload.GetProperty("aud").GetString());
+        var header = ReadHeader(issued.Token);
+        Assert.Equal("HS256", header.GetProperty("alg").GetString());
+        Assert.Equal(SessionTokens.TokenType, header.GetProperty("typ").GetString());
+        Assert.Equal(SessionTokenOptions.DerivedKeyId(Convert.FromBase64String(key)), header.GetProperty("kid").GetString());
     }
 
     [Fact]
@@ -183,6 +188,97 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
 
         await AssertRefusedAsync(tokens, fromOtherIssuer.Token, SessionTokenFailure.BadSignature, session.SessionId, "a token of another key");
         await AssertRefusedAsync(tokens, forged, SessionTokenFailure.BadSignature, session.SessionId, "a forged token of another key");
+        await AssertRefusedAsync(tokens, Sign(WithKeyId(RandomKey(), tokens.SigningKey.KeyId), Payload(session, clock.GetUtcNow(), Lifetime)),
+            SessionTokenFailure.BadSignature, session.SessionId, "a token of another key under the right key id");
+    }
+
+    [Fact]
+    public async Task A_token_naming_no_key_of_the_ring_is_refused_even_when_one_of_its_keys_signed_it()
+    {
+        // Validation picks the key by kid; it never tries every key, so these fail although the MAC is right.
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var payload = Payload(session, clock.GetUtcNow(), Lifetime);
+
+        await AssertRefusedAsync(tokens, Sign(WithKeyId(tokens.SigningKey, "unknown"), payload), SessionTokenFailure.BadSignature, session.SessionId, "a token naming an unknown key");
+        await AssertRefusedAsync(tokens, Sign(WithKeyId(tokens.SigningKey, keyId: null), payload), SessionTokenFailure.BadSignature, session.SessionId, "a token naming no key");
+    }
+
+    [Fact]
+    public async Task A_token_of_another_type_signed_with_the_right_key_is_refused()
+    {
+        // Token confusion: a plain JWT (an access token, say) made with the same key must not pass for a session token.
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var payload = Payload(session, clock.GetUtcNow(), Lifetime);
+        var plain = Header(tokens.SigningKey);
+        plain["typ"] = "JWT";
+        var shouting = Header(tokens.SigningKey);
+        shouting["typ"] = SessionTokens.TokenType.ToUpperInvariant();
+        var untyped = Header(tokens.SigningKey);
+        untyped.Remove("typ");
+
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, payload, header: plain), SessionTokenFailure.WrongType, session.SessionId, "a plain JWT");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, payload, header: shouting), SessionTokenFailure.WrongType, session.SessionId, "a token of another spelling of the type");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, payload, header: untyped), SessionTokenFailure.WrongType, session.SessionId, "a token without typ");
+    }
+
+    [Fact]
+    public async Task Only_a_token_whose_header_says_session_jwt_is_taken_for_a_session_token_without_checking_it()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var issued = await tokens.IssueAsync(session.SessionId, grains);
+        var payload = Payload(session, clock.GetUtcNow(), Lifetime);
+        var plain = Header(tokens.SigningKey);
+        plain["typ"] = "JWT";
+        var typeNotFirst = new JsonObject { ["kid"] = new JsonArray(1, new JsonObject { ["typ"] = "JWT" }), ["alg"] = "HS256", ["typ"] = SessionTokens.TokenType };
+        var longHeader = Header(tokens.SigningKey);
+        longHeader["pad"] = new string('x', 600);
+
+        Assert.True(SessionTokens.IsSessionToken(issued.Token), $"session {SessionIds.Hash(session.SessionId)}: an issued token is not taken for a session token");
+        Assert.True(SessionTokens.IsSessionToken(Sign(RandomKey(), payload, header: typeNotFirst)), "typ after other members (one nested) is not found");
+        foreach (var (what, token) in new[]
+        {
+            ("a plain JWT", Sign(tokens.SigningKey, payload, header: plain)),
+            ("a header over 512 characters", Sign(tokens.SigningKey, payload, header: longHeader)),
+            ("a header that is a JSON array", HeaderOnly("[\"typ\",\"session+jwt\"]")),
+            ("a header with a second typ", HeaderOnly("{\"typ\":\"session+jwt\",\"typ\":\"JWT\"}")),
+            ("a header that is not JSON", HeaderOnly("{\"typ\":\"session+jwt\"")),
+            ("a header that is not base64url", "*.e30."),
+            ("no header", ".e30."),
+            ("not a token", "not a token"),
+        })
+        {
+            Assert.False(SessionTokens.IsSessionToken(token), $"{what} is taken for a session token");
+        }
+
+        static string HeaderOnly(string json) => $"{Base64UrlEncoder.Encode(json)}.e30.";
+    }
+
+    [Fact]
+    public async Task A_correctly_signed_token_living_longer_than_the_configured_lifetime_or_without_iat_is_refused()
+    {
+        // What a leaked key or an older, longer Tokens:Lifetime would produce; the control forgery above lives exactly Lifetime.
+        var session = await NewSessionAsync(NewUserId());
+        var tokens = Tokens();
+        var now = clock.GetUtcNow();
+        var tooLong = Payload(session, now, Lifetime + Skew + TimeSpan.FromSeconds(1));
+        var issuedLongAgo = Payload(session, now - TimeSpan.FromHours(1), Lifetime + TimeSpan.FromHours(1) - TimeSpan.FromMinutes(1));
+        var issuedLater = Payload(session, now + TimeSpan.FromHours(1), Lifetime);
+        issuedLater.Remove("nbf");
+        var noIssuedAt = Payload(session, now, Lifetime);
+        noIssuedAt.Remove("iat");
+        var longerConfig = new SessionTokens(new SessionTokenOptions { SigningKey = key, Lifetime = TimeSpan.FromHours(1) }, clock);
+
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, tooLong), SessionTokenFailure.LifetimeTooLong, session.SessionId, "a token living longer than Lifetime + skew");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, issuedLongAgo), SessionTokenFailure.LifetimeTooLong, session.SessionId, "a token issued an hour ago for an hour");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, issuedLater), SessionTokenFailure.LifetimeTooLong, session.SessionId, "a token expiring an hour after now plus Lifetime");
+        await AssertRefusedAsync(tokens, Sign(tokens.SigningKey, noIssuedAt), SessionTokenFailure.LifetimeTooLong, session.SessionId, "a token without iat");
+        await AssertRefusedAsync(tokens, (await longerConfig.IssueAsync(session.SessionId, grains)).Token, SessionTokenFailure.LifetimeTooLong, session.SessionId,
+            "a token of a host configured with a longer Lifetime");
+        var withinSkew = await tokens.ValidateAsync(Sign(tokens.SigningKey, Payload(session, now, Lifetime + Skew)), grains);
+        Assert.True(withinSkew.IsValid, $"session {SessionIds.Hash(session.SessionId)}: a token living Lifetime + skew refused as {withinSkew.Failure}");
     }
 
     [Fact]
@@ -411,6 +507,168 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
         var validated = await otherService.GetRequiredService<SessionTokens>().ValidateAsync(issued.Token, grains);
         Assert.True(validated.IsValid, $"session {SessionIds.Hash(session.SessionId)}: refused by another service with the same Tokens section ({validated.Failure})");
         Assert.True(issued.ExpiresAt <= DateTimeOffset.UtcNow.AddMinutes(5), $"session {SessionIds.Hash(session.SessionId)}: Tokens:Lifetime not applied ({issued.ExpiresAt:O})");
+    }
+
+    [Fact]
+    public async Task Rotating_the_signing_key_keeps_outstanding_tokens_valid_until_their_key_is_removed()
+    {
+        // The procedure of the README, one SessionTokens per step as a host restarted with that step's configuration.
+        var session = await NewSessionAsync(NewUserId());
+        var (keyA, keyB) = (Convert.ToBase64String(RandomKey().Key), Convert.ToBase64String(RandomKey().Key));
+        var onlyA = new SessionTokens(Ring(null, ("a", keyA)), clock);
+        var bAdded = new SessionTokens(Ring("a", ("a", keyA), ("b", keyB)), clock);
+        var bActive = new SessionTokens(Ring("b", ("a", keyA), ("b", keyB)), clock);
+        var onlyB = new SessionTokens(Ring(null, ("b", keyB)), clock);
+        var fromA = (await onlyA.IssueAsync(session.SessionId, grains)).Token;
+        var fromB = (await bActive.IssueAsync(session.SessionId, grains)).Token;
+
+        Assert.Equal("a", ReadHeader(fromA).GetProperty("kid").GetString());
+        Assert.Equal("b", ReadHeader(fromB).GetProperty("kid").GetString());
+        Assert.Equal("a", ReadHeader((await bAdded.IssueAsync(session.SessionId, grains)).Token).GetProperty("kid").GetString());
+        foreach (var (step, tokens, token) in new[]
+        {
+            ("B added", bAdded, fromA), ("B added", bAdded, fromB),
+            ("B active", bActive, fromA), ("B active", bActive, fromB),
+            ("A removed", onlyB, fromB),
+        })
+        {
+            var result = await tokens.ValidateAsync(token, grains);
+            Assert.True(result.IsValid, $"session {SessionIds.Hash(session.SessionId)}: step '{step}' refused a token of key {ReadHeader(token).GetProperty("kid")} as {result.Failure}");
+        }
+
+        await AssertRefusedAsync(onlyB, fromA, SessionTokenFailure.BadSignature, session.SessionId, "a token of the removed key A");
+        await AssertRefusedAsync(onlyA, fromB, SessionTokenFailure.BadSignature, session.SessionId, "a token of B where B was never added");
+    }
+
+    [Fact]
+    public async Task The_single_SigningKey_has_a_stable_key_id_and_moves_to_the_ring_without_refusing_its_tokens()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var keyB = Convert.ToBase64String(RandomKey().Key);
+        var legacy = Tokens();
+        var fromLegacy = (await legacy.IssueAsync(session.SessionId, grains)).Token;
+
+        // Step 1 adds B beside the unchanged SigningKey, which keeps signing while ActiveKeyId is unset.
+        var bAdded = Ring(null, ("b", keyB));
+        bAdded.SigningKey = key;
+        var bActive = Ring("b", ("b", keyB));
+        bActive.SigningKey = key;
+        var afterStep1 = new SessionTokens(bAdded, clock);
+        var afterStep2 = new SessionTokens(bActive, clock);
+
+        Assert.Equal(ReadHeader(fromLegacy).GetProperty("kid").GetString(), ReadHeader((await afterStep1.IssueAsync(session.SessionId, grains)).Token).GetProperty("kid").GetString());
+        Assert.True((await Tokens().ValidateAsync(fromLegacy, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: another host with the same SigningKey refused its token");
+        Assert.True((await afterStep1.ValidateAsync(fromLegacy, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: SigningKey + B refused a SigningKey token");
+        Assert.True((await afterStep2.ValidateAsync(fromLegacy, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: B active refused a SigningKey token");
+        var fromB = (await afterStep2.IssueAsync(session.SessionId, grains)).Token;
+        Assert.True((await afterStep1.ValidateAsync(fromB, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: SigningKey + B refused a token of B");
+        await AssertRefusedAsync(new SessionTokens(Ring(null, ("b", keyB)), clock), fromLegacy, SessionTokenFailure.BadSignature, session.SessionId, "a SigningKey token after SigningKey was removed");
+    }
+
+    [Fact]
+    public async Task A_reloaded_Tokens_section_adds_activates_and_removes_keys_without_a_restart_and_a_bad_one_changes_nothing()
+    {
+        var session = await NewSessionAsync(NewUserId());
+        var (keyA, keyB) = (Convert.ToBase64String(RandomKey().Key), Convert.ToBase64String(RandomKey().Key));
+        var configuration = new ReloadableConfiguration(Settings(("a", keyA)));
+        var log = new RecordingLogger();
+        await using var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(clock)
+            .AddSingleton<ILogger<SessionTokens>>(log)
+            .AddOrleansSessionTokens(new ConfigurationBuilder().Add(configuration).Build())
+            .BuildServiceProvider();
+        foreach (var hosted in services.GetServices<IHostedService>())
+        {
+            await hosted.StartAsync(CancellationToken.None);
+        }
+
+        var tokens = services.GetRequiredService<SessionTokens>();
+        var fromA = (await tokens.IssueAsync(session.SessionId, grains)).Token;
+
+        configuration.Replace(Settings(("a", keyA), ("b", keyB)).Append(new("Tokens:ActiveKeyId", "b")));
+        var fromB = (await tokens.IssueAsync(session.SessionId, grains)).Token;
+        Assert.Equal("b", ReadHeader(fromB).GetProperty("kid").GetString());
+        Assert.True((await tokens.ValidateAsync(fromA, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: a token of A refused once B was made active");
+
+        configuration.Replace(Settings(("b", keyB)));
+        await AssertRefusedAsync(tokens, fromA, SessionTokenFailure.BadSignature, session.SessionId, "a token of A after A was removed by a reload");
+
+        configuration.Replace(Settings(("b", keyB)).Append(new("Tokens:ActiveKeyId", "c")));
+        configuration.Replace(Settings(("b", keyB)).Append(new("Tokens:Lifetime", "soon")));
+        configuration.Replace([]);
+        Assert.True((await tokens.ValidateAsync(fromB, grains)).IsValid, $"session {SessionIds.Hash(session.SessionId)}: a bad reload changed the keys");
+        Assert.Equal("b", ReadHeader((await tokens.IssueAsync(session.SessionId, grains)).Token).GetProperty("kid").GetString());
+
+        var errors = log.Entries.Where(e => e.Level == LogLevel.Error).Select(e => e.Message).ToList();
+        Assert.True(
+            errors.Count == 3 && errors[0].Contains("Tokens:ActiveKeyId", StringComparison.Ordinal) && errors[1].Contains("Tokens:Lifetime", StringComparison.Ordinal),
+            $"expected three refused reloads, naming ActiveKeyId, Lifetime, and that no key is left: {string.Join(" | ", errors)}");
+        Assert.Equal(
+            [
+                "Session tokens are signed with key a and validated with keys a.",
+                "Session tokens are signed with key b and validated with keys a, b.",
+                "Session tokens are signed with key b and validated with keys b.",
+            ],
+            log.Entries.Where(e => e.Level == LogLevel.Information).Select(e => e.Message));
+        Assert.DoesNotContain(log.Entries, e => e.Message.Contains(keyA, StringComparison.Ordinal) || e.Message.Contains(keyB, StringComparison.Ordinal));
+    }
+
+    /// <summary>Valid 32-byte keys (base64), written where they must never show up again.</summary>
+    private const string KeyOne = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=";
+    private const string KeyTwo = "Z2hpamtsbW5vcHFyc3R1dnd4eXowMTIzNDU2Nzg5QUI=";
+
+    [Theory]
+    [InlineData("an active key id naming no key", "Tokens:ActiveKeyId", "Tokens:SigningKeys:a|" + KeyOne, "Tokens:ActiveKeyId|b")]
+    [InlineData("an active key id without any key", "Tokens:ActiveKeyId", "Tokens:ActiveKeyId|a")]
+    [InlineData("a short key in the ring", "Tokens:SigningKeys:a", "Tokens:SigningKeys:a|c2hvcnQ=")]
+    [InlineData("a key pasted where its id belongs", "Tokens:SigningKeys", "Tokens:SigningKeys:" + KeyOne + "|" + KeyTwo)]
+    [InlineData("an upper-case key id", "Tokens:SigningKeys", "Tokens:SigningKeys:A|" + KeyOne)]
+    [InlineData("several keys, none said active", "Tokens:ActiveKeyId", "Tokens:SigningKeys:a|" + KeyOne, "Tokens:SigningKeys:b|" + KeyTwo)]
+    public void A_key_ring_that_cannot_work_is_refused_at_start_naming_the_setting_and_never_a_key(string what, string setting, params string[] settings)
+    {
+        // Each setting is "key|value": '=' is part of base64.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => s.Split('|', 2)).Select(kv => new KeyValuePair<string, string?>(kv[0], kv[1])))
+            .Build();
+
+        var thrown = Assert.Throws<ArgumentException>(() => new SessionTokens(configuration.GetSection("Tokens").Get<SessionTokenOptions>()!));
+        Assert.True(thrown.Message.Contains(setting, StringComparison.Ordinal), $"{what}: the error does not name {setting}: {thrown.Message}");
+        Assert.False(thrown.Message.Contains(KeyOne, StringComparison.Ordinal) || thrown.Message.Contains(KeyTwo, StringComparison.Ordinal), $"{what}: the error echoes a key: {thrown.Message}");
+
+        using var services = new ServiceCollection().AddLogging().AddOrleansSessionTokens(configuration).BuildServiceProvider();
+        var invalid = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<SessionTokens>());
+        Assert.Contains(string.Join(" ", invalid.Failures), thrown.Message, StringComparison.Ordinal);
+    }
+
+    private static SessionTokenOptions Ring(string? activeKeyId, params (string Id, string Key)[] keys)
+    {
+        var options = new SessionTokenOptions { Issuer = Issuer, Audience = Audience, Lifetime = Lifetime, ClockSkew = Skew, ActiveKeyId = activeKeyId };
+        foreach (var (id, key) in keys)
+        {
+            options.SigningKeys[id] = key;
+        }
+
+        return options;
+    }
+
+    private static IEnumerable<KeyValuePair<string, string?>> Settings(params (string Id, string Key)[] keys)
+        => keys.Select(k => new KeyValuePair<string, string?>($"Tokens:SigningKeys:{k.Id}", k.Key));
+
+    /// <summary>A configuration source whose whole content a test replaces, raising the reload a file change would.</summary>
+    private sealed class ReloadableConfiguration(IEnumerable<KeyValuePair<string, string?>> settings) : ConfigurationProvider, IConfigurationSource
+    {
+        public override void Load() => Replace(settings, reload: false);
+
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
+
+        public void Replace(IEnumerable<KeyValuePair<string, string?>> replacement, bool reload = true)
+        {
+            Data = new Dictionary<string, string?>(replacement, StringComparer.OrdinalIgnoreCase);
+            if (reload)
+            {
+                OnReload();
+            }
+        }
     }
 
     private sealed class RecordingLogger : ILogger<SessionTokens>
