@@ -216,8 +216,9 @@ public sealed partial class ClusterTlsCredentials : IDisposable
                 _ => X509CertificateLoader.LoadPkcs12FromFile(path, settings.CertificatePassword),
             };
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
+            // A key of another certificate is an ArgumentException; a malformed file a CryptographicException.
             throw Invalid(
                 nameof(ClusterTlsSettings.CertificatePath),
                 $"could not load a certificate and its private key from '{path}'{(keyPath is null ? "" : $" and '{keyPath}'")}: {e.Message}",
