@@ -57,6 +57,11 @@ public sealed partial class ClusterTlsCredentials : IDisposable
         }
 
         var settings = section.Get<ClusterTlsSettings>() ?? new ClusterTlsSettings();
+        if (settings.AllowedPeerNames.Any(string.IsNullOrWhiteSpace))
+        {
+            throw Invalid(nameof(ClusterTlsSettings.AllowedPeerNames), "lists an empty name");
+        }
+
         var authorities = LoadAuthorities(ExistingFile(settings.CaPath, nameof(ClusterTlsSettings.CaPath)));
         X509Certificate2? certificate = null;
         try
