@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
+using OrleansSessions.Client.Tls;
 using OrleansSessions.Client.Tokens;
 using OrleansSessions.Hosting;
 
@@ -59,6 +60,7 @@ internal static class ClusterConnectionExtensions
                 o.ConnectionString = connectionString;
             });
             client.Services.AddSingleton<IClientConnectionRetryFilter, ReconnectForeverFilter>();
+            client.UseOrleansSessionsTls(builder.Configuration);
         });
 
         // The client registers itself as a hosted service whose start blocks until a gateway answers;

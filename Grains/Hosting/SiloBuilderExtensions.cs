@@ -46,6 +46,7 @@ public static class SiloBuilderExtensions
             o.Invariant = ClusterSettings.Invariant;
             o.ConnectionString = connectionString;
         });
+        silo.UseClusterTls(configuration);
         return silo.AddPostgresStorage(connectionString);
     }
 

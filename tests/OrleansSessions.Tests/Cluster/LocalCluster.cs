@@ -29,17 +29,17 @@ public sealed class LocalCluster : IDisposable
 
     private static string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
-    public ProcessHost StartSilo(string name)
+    public ProcessHost StartSilo(string name, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var environment = Environment;
+        var environment = With(settings);
         environment["Orleans__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
         environment["Orleans__GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
         return Track(ProcessHost.Start(name, "Silo", "OrleansSessions.Silo", environment));
     }
 
-    public (ProcessHost Host, HttpClient Http) StartApiHost(string name)
+    public (ProcessHost Host, HttpClient Http) StartApiHost(string name, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var environment = Environment;
+        var environment = With(settings);
         environment["Orleans__Mode"] = "Cluster";
         var url = $"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}";
         var host = Track(ProcessHost.Start(name, "ApiHost", "OrleansSessions.ApiHost", environment, "--urls", url));
@@ -59,6 +59,18 @@ public sealed class LocalCluster : IDisposable
         {
             host.Dispose();
         }
+    }
+
+    /// <summary>The environment of every host, plus <paramref name="settings"/> for this one.</summary>
+    private Dictionary<string, string> With(IReadOnlyDictionary<string, string>? settings)
+    {
+        var environment = Environment;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        return environment;
     }
 
     private ProcessHost Track(ProcessHost host)
