@@ -65,7 +65,7 @@ public sealed class TestCertificates : IDisposable
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(name);
         request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.Create(authority, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        using var certificate = request.Create(authority, DateTimeOffset.UtcNow.AddMinutes(-5), authority.NotAfter.AddHours(-1), RandomNumberGenerator.GetBytes(16));
         File.WriteAllText(Path($"{name}.crt"), certificate.ExportCertificatePem());
         File.WriteAllText(Path($"{name}.key"), key.ExportPkcs8PrivateKeyPem());
     }
