@@ -5,13 +5,18 @@ namespace OrleansSessions.Tests.Infrastructure;
 /// <summary>Counts activations across a cluster's silos (IManagementGrain), for tests that memory stays bounded.</summary>
 public static class ActivationCounts
 {
-    /// <summary>Activations per grain class (matched by the end of the class name), over all silos.</summary>
+    /// <summary>Activations per grain class (by its name without namespace), over all silos.</summary>
     public static async Task<ImmutableDictionary<string, int>> PerClassAsync(IGrainFactory grains, IEnumerable<string> grainClasses)
     {
         var statistics = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
-        return grainClasses.ToImmutableDictionary(
-            c => c,
-            c => statistics.Where(s => s.GrainType.EndsWith("." + c, StringComparison.Ordinal)).Sum(s => s.ActivationCount));
+        return grainClasses.ToImmutableDictionary(c => c, c => statistics.Where(s => ClassName(s.GrainType) == c).Sum(s => s.ActivationCount));
+    }
+
+    /// <summary>The class name in a statistic's grain type, which reads "Namespace.Class,Assembly".</summary>
+    private static string ClassName(string grainType)
+    {
+        var fullName = grainType.Split(',')[0];
+        return fullName[(fullName.LastIndexOf('.') + 1)..];
     }
 
     public static async Task<int> TotalAsync(IGrainFactory grains)

@@ -69,6 +69,9 @@ public sealed class ActivationBoundsTests(ShortCollectionClusterFixture fixture)
             ids[i] = SessionIds.New();
             await grains.GetSessionGrain(ids[i]).CreateAsync(SessionTestKit.Request(idle: TimeSpan.FromMinutes(1 + (i % 60)), attributes: ("profile", Profile)));
         });
+        Assert.True(
+            (await ActivationCounts.PerClassAsync(grains, ["SessionGrain"]))["SessionGrain"] > before["SessionGrain"],
+            "20,000 sessions created, and none of them activated: the count does not see them");
 
         await ActivationCounts.WaitForAsync(
             async () => (await ActivationCounts.PerClassAsync(grains, classes)).Add("(all)", await ActivationCounts.TotalAsync(grains)),

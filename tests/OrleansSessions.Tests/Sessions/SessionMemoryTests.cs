@@ -11,6 +11,13 @@ public sealed class SessionMemoryTests(MemoryClusterFixture fixture)
     {
         var before = await ActivationCounts.PerClassAsync(fixture.Client, UnknownIdLookups.GrainClasses);
 
+        // The control: a session that exists keeps its activation, and the count sees it.
+        var (_, kept, _) = await SessionTestKit.CreateAsync(fixture.Client, SessionTestKit.Request());
+        Assert.True(
+            (await ActivationCounts.PerClassAsync(fixture.Client, ["SessionGrain"]))["SessionGrain"] > before["SessionGrain"],
+            $"session {kept.GetPrimaryKeyString()}: created, yet no session activation was counted");
+        before = await ActivationCounts.PerClassAsync(fixture.Client, UnknownIdLookups.GrainClasses);
+
         await ActivationCounts.RunParallelAsync(14 * 40, i => UnknownIdLookups.RunAsync(fixture.Client, i));
 
         // The idle age of these grains is minutes: only their own deactivation can bring them back within the deadline.
