@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,7 +28,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     [$"{ActivationLimitSettings.SectionName}:{nameof(ActivationLimitSettings.IdleAge)}"] = idleAge.ToString(),
     [$"{ActivationLimitSettings.SectionName}:{nameof(ActivationLimitSettings.Quantum)}"] = (idleAge / 3).ToString(),
 });
-builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(new ClusterSettings { SiloPort = 21111, GatewayPort = 40000 }));
+builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(new ClusterSettings { SiloPort = FreePort(), GatewayPort = FreePort() }));
 using var host = builder.Build();
 await host.StartAsync();
 var grains = host.Services.GetRequiredService<IGrainFactory>();
@@ -111,4 +113,11 @@ static (long Heap, long WorkingSet) Measure()
 
     using var process = Process.GetCurrentProcess();
     return (GC.GetTotalMemory(forceFullCollection: true), process.WorkingSet64);
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
