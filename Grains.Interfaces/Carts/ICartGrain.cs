@@ -45,9 +45,16 @@ public interface ICartGrain : IGrainWithStringKey
     [Alias("merge-from")]
     Task<CartView> MergeFromAsync(string sourceCartId, Guid eventId);
 
-    /// <summary>Empties the cart (its session ended, or its lines moved elsewhere). Idempotent by <paramref name="eventId"/>.</summary>
+    /// <summary>Empties the cart (its lines moved elsewhere, its session lives on). Idempotent by <paramref name="eventId"/>.</summary>
     [Alias("clear")]
     Task<CartView> ClearAsync(Guid eventId);
+
+    /// <summary>
+    /// Ends an anonymous session's cart: its session ended, or moved to a new id that holds the lines now. The stored
+    /// cart is deleted and its activation goes; the cart then reads empty, as one never written to. Idempotent.
+    /// </summary>
+    [Alias("end")]
+    Task EndAsync();
 
     /// <summary>Takes the ordered quantities off the cart (what was added since stays). Idempotent by <paramref name="eventId"/>.</summary>
     [Alias("remove-ordered")]

@@ -5,18 +5,11 @@ namespace OrleansSessions.Carts;
 
 public sealed class CartGrain(
     [PersistentState(stateName: "carts.cart", storageName: StorageNames.State)] IPersistentState<CartState> cart)
-    : Grain, ICartGrain
+    : ReleasedWhenEmptyGrain, ICartGrain
 {
-    public Task<CartView> GetAsync()
-    {
-        // Reading a cart never written to leaves no activation behind.
-        if (!cart.RecordExists)
-        {
-            DeactivateOnIdle();
-        }
+    protected override bool HoldsNothing => !cart.RecordExists;
 
-        return Task.FromResult(View(cart.State));
-    }
+    public Task<CartView> GetAsync() => Task.FromResult(View(cart.State));
 
     public Task<CartView> AddItemAsync(string sku, int quantity)
     {
@@ -60,11 +53,14 @@ public sealed class CartGrain(
     public async Task<CartView> MergeFromAsync(string sourceCartId, Guid eventId)
     {
         var source = GrainFactory.GetGrain<ICartGrain>(sourceCartId);
-        if (!cart.State.HasApplied(eventId))
+
+        // Nothing to move stores nothing: most sessions that rotate or log in never had a cart.
+        ImmutableArray<CartLine> lines = cart.State.HasApplied(eventId) ? [] : (await source.GetAsync()).Lines;
+        if (!lines.IsEmpty)
         {
             var next = cart.State;
             var leftOver = ImmutableArray.CreateBuilder<CartLine>();
-            foreach (var line in (await source.GetAsync()).Lines)
+            foreach (var line in lines)
             {
                 var current = Find(next, line.Sku)?.Quantity ?? 0;
                 var fits = Math.Min(line.Quantity, CartRules.MaxQuantity - current);
@@ -95,6 +91,16 @@ public sealed class CartGrain(
         => cart.State.HasApplied(eventId) || (cart.State.Lines.IsEmpty && cart.State.NotMerged.IsEmpty)
             ? Task.FromResult(View(cart.State))
             : CommitAsync(cart.State.Applied(eventId) with { Lines = [], NotMerged = [], Version = cart.State.Version + 1 });
+
+    public async Task EndAsync()
+    {
+        // Deleted, not emptied: an ended session's cart can never be used again, so nothing of it needs to stay (the
+        // activation then goes too: it holds nothing).
+        if (cart.RecordExists)
+        {
+            await this.ClearAsync(cart);
+        }
+    }
 
     public Task<CartView> RemoveOrderedAsync(ImmutableArray<CartLine> ordered, Guid eventId)
     {

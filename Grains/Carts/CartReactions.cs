@@ -6,8 +6,8 @@ namespace OrleansSessions.Carts;
 
 /// <summary>
 /// Carts react to the Sessions context's events (choreography: Sessions never calls Carts): an anonymous cart follows
-/// its session to a new id, merges into the user's cart when the session is bound to a user, and is emptied when the
-/// session ends.
+/// its session to a new id, merges into the user's cart when the session is bound to a user, and ends (deleted, its
+/// activation gone) with its session.
 /// </summary>
 public sealed class SessionCartReaction : IEventReaction
 {
@@ -18,21 +18,28 @@ public sealed class SessionCartReaction : IEventReaction
     public bool Handles(EventEnvelope envelope)
         => envelope?.Payload is SessionEvent { Kind: not SessionEventKind.Created };
 
-    public Task HandleAsync(EventEnvelope envelope, IGrainFactory grains)
+    public async Task HandleAsync(EventEnvelope envelope, IGrainFactory grains)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(grains);
         var session = (SessionEvent)envelope.Payload;
-        return session switch
+        var ownKey = CartKeys.Session(session.SessionIdHash);
+        var own = grains.GetGrain<ICartGrain>(ownKey);
+        switch (session)
         {
-            { Kind: SessionEventKind.UserBound, UserId: { } user, NewSessionIdHash: { } bound }
-                => grains.GetGrain<ICartGrain>(CartKeys.User(user)).MergeFromAsync(CartKeys.Session(bound), envelope.EventId),
-            { Kind: SessionEventKind.Rotated, NewSessionIdHash: { } next }
-                => grains.GetGrain<ICartGrain>(CartKeys.Session(next)).MergeFromAsync(CartKeys.Session(session.SessionIdHash), envelope.EventId),
-            { Kind: SessionEventKind.Expired or SessionEventKind.Invalidated or SessionEventKind.LoggedOutEverywhere }
-                => grains.GetGrain<ICartGrain>(CartKeys.Session(session.SessionIdHash)).ClearAsync(envelope.EventId),
-            _ => Task.CompletedTask,
-        };
+            case { Kind: SessionEventKind.UserBound, UserId: { } user, NewSessionIdHash: { } bound }:
+                // The session lives on under the bound id: its emptied cart keeps the event id until the session ends.
+                await grains.GetGrain<ICartGrain>(CartKeys.User(user)).MergeFromAsync(CartKeys.Session(bound), envelope.EventId);
+                break;
+            case { Kind: SessionEventKind.Rotated, NewSessionIdHash: { } next }:
+                // The old id is dead: once its lines are stored under the new id, its cart ends.
+                await grains.GetGrain<ICartGrain>(CartKeys.Session(next)).MergeFromAsync(ownKey, envelope.EventId);
+                await own.EndAsync();
+                break;
+            case { Kind: SessionEventKind.Expired or SessionEventKind.Invalidated or SessionEventKind.LoggedOutEverywhere }:
+                await own.EndAsync();
+                break;
+        }
     }
 }
 

@@ -120,6 +120,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddOptions<SessionOptions>().Bind(silo.Configuration.GetSection(SessionOptions.SectionName));
         silo.AddStartupTask<ExpirySweepStartup>();
         silo.AddPayments();
+        silo.AddActivationLimits();
 
         // Orleans' own serializer keys stored state by [Id] and [Alias], not by CLR type and assembly names,
         // so renaming a state type or moving it between assemblies does not break rows already stored.

@@ -16,8 +16,10 @@ public sealed partial class InventoryGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<InventoryGrain> logger)
-    : Grain, IInventoryGrain
+    : ReleasedWhenEmptyGrain, IInventoryGrain
 {
+    protected override bool HoldsNothing => !stock.RecordExists;
+
     public const string StateName = "inventory.stock";
 
     /// <summary>The earliest lease deadline this activation filed with the expiry sweep; a later one needs no new filing.</summary>
@@ -41,14 +43,7 @@ public sealed partial class InventoryGrain(
     public Task<StockView?> GetAsync()
     {
         Identifiers.Validate(Sku, "sku");
-        if (!stock.RecordExists)
-        {
-            // A lookup of a SKU never stocked leaves no activation behind.
-            DeactivateOnIdle();
-            return Task.FromResult<StockView?>(null);
-        }
-
-        return Task.FromResult<StockView?>(View(stock.State, time.GetUtcNow()));
+        return Task.FromResult(stock.RecordExists ? View(stock.State, time.GetUtcNow()) : null);
     }
 
     public async Task<StockView> SetStockAsync(int onHand, long unitPrice, string currency)

@@ -40,8 +40,10 @@ public sealed partial class OrderSagaGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<OrderSagaGrain> logger)
-    : Grain, IOrderSagaGrain, IRemindable
+    : ReleasedWhenEmptyGrain, IOrderSagaGrain, IRemindable
 {
+    protected override bool HoldsNothing => !saga.RecordExists;
+
     private const string ResumeReminder = "resume";
     private readonly OrderOptions settings = options.Value;
     private OrderSagaState? visible;

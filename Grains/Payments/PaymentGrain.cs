@@ -18,8 +18,10 @@ public sealed partial class PaymentGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<PaymentGrain> logger)
-    : Grain, IPaymentGrain
+    : ReleasedWhenEmptyGrain, IPaymentGrain
 {
+    protected override bool HoldsNothing => !payment.RecordExists;
+
     private DeferredWrite? leftoverPublisher;
 
     private string PaymentId => this.GetPrimaryKeyString();

@@ -10,7 +10,7 @@ public sealed partial class CacheEntryGrain(
     [PersistentState(CacheEntryGrain.StateName, StorageNames.State)] IPersistentState<CacheEntryState> entry,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<CacheEntryGrain> logger)
-    : Grain, ICacheEntryGrain
+    : ReleasedWhenEmptyGrain, ICacheEntryGrain
 {
     public const string StateName = "sessions.cache-entry";
 
@@ -26,6 +26,8 @@ public sealed partial class CacheEntryGrain(
     private DeferredWrite? slideWriter;
 
     private bool Exists => entry.RecordExists && entry.State.Value is not null;
+
+    protected override bool HoldsNothing => !entry.RecordExists;
 
     private DateTimeOffset? Deadline => entry.State.ExpiresAt(lastAccess);
 

@@ -17,7 +17,7 @@ public sealed partial class SessionGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<SessionGrain> logger)
-    : Grain, ISessionGrain
+    : ReleasedWhenEmptyGrain, ISessionGrain
 {
     private readonly SessionOptions limits = options.Value;
 
@@ -36,6 +36,8 @@ public sealed partial class SessionGrain(
     private string Key => this.GetPrimaryKeyString();
 
     private bool Exists => session.RecordExists && !session.State.Ended;
+
+    protected override bool HoldsNothing => !session.RecordExists;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -152,7 +154,6 @@ public sealed partial class SessionGrain(
     {
         if (!await IsAliveAsync())
         {
-            LeaveNoActivationForAnUnknownId();
             return null;
         }
 
@@ -170,21 +171,7 @@ public sealed partial class SessionGrain(
         // Interleaves with a change in flight: shows the last stored state, never one not yet acknowledged.
         var state = beforeWrite ?? session.State;
         var alive = session.RecordExists && !state.Ended && time.GetUtcNow() < state.ExpiresAt(lastAccess);
-        if (!alive)
-        {
-            LeaveNoActivationForAnUnknownId();
-        }
-
         return Task.FromResult(alive ? View(state) : null);
-    }
-
-    /// <summary>A lookup of an id that was never stored (a guess, a typo, an attack) leaves no activation behind.</summary>
-    private void LeaveNoActivationForAnUnknownId()
-    {
-        if (!session.RecordExists && beforeWrite is null)
-        {
-            DeactivateOnIdle();
-        }
     }
 
     public Task<SessionView> SetAttributeAsync(string key, string json, long? expectedVersion)

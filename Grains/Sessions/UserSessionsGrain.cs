@@ -27,8 +27,10 @@ public sealed partial class UserSessionsGrain(
     [PersistentState("sessions.user-sessions", StorageNames.State)] IPersistentState<UserSessionsState> index,
     IOptions<SessionOptions> options,
     ILogger<UserSessionsGrain> logger)
-    : Grain, IUserSessionsGrain, IRemindable
+    : ReleasedWhenEmptyGrain, IUserSessionsGrain, IRemindable
 {
+    protected override bool HoldsNothing => !index.RecordExists;
+
     private const string ResendReminder = "resend-pending-ends";
 
     /// <summary>How long the limit check waits for a listed session to say whether it still lives.</summary>

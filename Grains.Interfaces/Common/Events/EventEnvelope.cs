@@ -79,5 +79,6 @@ public sealed record EventOutbox
     }
 
     /// <summary>The outbox once its first <paramref name="count"/> pending events are published.</summary>
-    public EventOutbox Published(int count) => this with { Pending = Pending.RemoveRange(0, Math.Min(count, Pending.Length)) };
+    /// <remarks>All published: the shared empty array, not a new one kept by every idle aggregate.</remarks>
+    public EventOutbox Published(int count) => this with { Pending = count >= Pending.Length ? [] : Pending.RemoveRange(0, count) };
 }

@@ -51,12 +51,12 @@ public abstract class ClusterFixture<TConfigurator> : IAsyncLifetime
 
 public static class TestClusters
 {
-    /// <summary>Starts a two-silo TestCluster with the given service id, which keys stored state.</summary>
+    /// <summary>Starts a TestCluster (two silos unless told) with the given service id, which keys stored state.</summary>
     public static async Task<TestCluster> StartAsync<T>(
-        string serviceId, string? connectionString = null, IReadOnlyDictionary<string, string?>? settings = null)
+        string serviceId, string? connectionString = null, IReadOnlyDictionary<string, string?>? settings = null, short silos = 2)
         where T : ISiloConfigurator, new()
     {
-        var builder = new TestClusterBuilder(initialSilosCount: 2);
+        var builder = new TestClusterBuilder(initialSilosCount: silos);
         builder.Options.ServiceId = serviceId;
         builder.Options.ClusterId = TestDatabase.UniqueId("cluster");
         var configuration = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
