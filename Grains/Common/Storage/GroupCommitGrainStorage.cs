@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
@@ -232,23 +233,26 @@ public sealed class GroupCommitGrainStorage : IGrainStorage
             }
 
             var versions = new int?[rows.Count];
+            var answered = 0;
             try
             {
                 await using (var reader = await sql.ExecuteReaderAsync())
                 {
-                    var i = 0;
                     do
                     {
-                        versions[i++] = await reader.ReadAsync() && !reader.IsDBNull(0) ? reader.GetInt32(0) : null;
+                        // A statement's error may come before its row or in its place: count it answered only after.
+                        versions[answered] = await reader.ReadAsync() && !reader.IsDBNull(0) ? reader.GetInt32(0) : null;
+                        answered++;
                     }
                     while (await reader.NextResultAsync());
                 }
             }
-            catch (PostgresException e) when (e.BatchCommand is { } failed && sql.BatchCommands.IndexOf(failed) is >= 0 and var at)
+            catch (PostgresException e) when (answered < rows.Count && e.InvariantSeverity == "ERROR" && connection.FullState == ConnectionState.Open)
             {
-                // That statement's error rolled the whole transaction back: it fails alone, the rest go again.
-                rows[at].Done.TrySetException(e);
-                rows = [.. rows.Where((_, i) => i != at)];
+                // Results come in statement order, so the statement that raised it is the first one unanswered. Its
+                // error rolled the whole transaction back: it fails alone, the rest go again.
+                rows[answered].Done.TrySetException(e);
+                rows = [.. rows.Where((_, i) => i != answered)];
                 continue;
             }
 
