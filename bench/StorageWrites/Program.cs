@@ -26,6 +26,9 @@ var warmup = bench.GetValue("Warmup", TimeSpan.FromSeconds(3));
 var duration = bench.GetValue("Duration", TimeSpan.FromSeconds(15));
 var workloads = (bench["Workloads"] ?? "write,create").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var mode = builder.Configuration["Orleans:Storage:Mode"] ?? "GroupCommit";
+
+// The postmaster's pid (first line of postmaster.pid): to count PostgreSQL's CPU time too, which shares the cores.
+var postmaster = bench.GetValue<int?>("PostgresPid");
 var connectionString = builder.Configuration.GetConnectionString(ClusterSettings.ConnectionStringName)
     ?? throw new InvalidOperationException("Set ConnectionStrings:Orleans.");
 
@@ -42,8 +45,8 @@ await Parallel.ForAsync(0, sessions, new ParallelOptions { MaxDegreeOfParallelis
     await grains.GetSessionGrain(ids[i]).CreateAsync(new SessionCreate(null, ImmutableDictionary<string, string>.Empty, null, null, "bench"));
 });
 
-Console.WriteLine("| storage | workload | callers | ops/s | p50 ms | p99 ms | WAL flushes per op |");
-Console.WriteLine("|---|---|--:|--:|--:|--:|--:|");
+Console.WriteLine("| storage | workload | callers | ops/s | p50 ms | p99 ms | WAL flushes per op | WAL bytes per op | CPU µs per op: silo + PostgreSQL |");
+Console.WriteLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
 foreach (var workload in workloads)
 {
     Func<int, Task> operation = workload switch
@@ -55,12 +58,15 @@ foreach (var workload in workloads)
     };
 
     await RunAsync(operation, warmup);
-    var flushesBefore = await WalFlushesAsync(connectionString);
+    var walBefore = await WalAsync(connectionString);
+    var (siloBefore, postgresBefore) = (Process.GetCurrentProcess().TotalProcessorTime, PostgresCpu(postmaster));
     var (count, latencies) = await RunAsync(operation, duration);
-    var flushes = await WalFlushesAsync(connectionString) - flushesBefore;
+    var (silo, postgres) = (Process.GetCurrentProcess().TotalProcessorTime - siloBefore, PostgresCpu(postmaster) - postgresBefore);
+    var wal = await WalAsync(connectionString);
+    var (flushes, walBytes) = (wal.Flushes - walBefore.Flushes, wal.Bytes - walBefore.Bytes);
     latencies.Sort();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {mode} | {workload} | {concurrency} | {count / duration.TotalSeconds:0} | {Percentile(latencies, 0.50):0.0} | {Percentile(latencies, 0.99):0.0} | {(double)flushes / count:0.00} |"));
+        $"| {mode} | {workload} | {concurrency} | {count / duration.TotalSeconds:0} | {Percentile(latencies, 0.50):0.0} | {Percentile(latencies, 0.99):0.0} | {(double)flushes / count:0.00} | {(double)walBytes / count:0} | {silo.TotalMicroseconds / count:0} + {postgres.TotalMicroseconds / count:0} |"));
 }
 
 await host.StopAsync();
@@ -87,15 +93,56 @@ async Task<(long Count, List<double> Latencies)> RunAsync(Func<int, Task> operat
 
 static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[(int)Math.Min(sorted.Count - 1, p * sorted.Count)];
 
-// WAL flushes to disk so far: one per durable commit, or per group of commits PostgreSQL flushed together (server-wide;
-// backends report their statistics within a second).
-static async Task<long> WalFlushesAsync(string connectionString)
+// WAL flushes to disk so far (one per durable commit, or per group of commits PostgreSQL flushed together) and WAL
+// bytes written; server-wide, and backends report their statistics within a second.
+static async Task<(long Flushes, long Bytes)> WalAsync(string connectionString)
 {
     await using var connection = new NpgsqlConnection(connectionString);
     await connection.OpenAsync();
-    await using var command = new NpgsqlCommand("SELECT pg_sleep(1.2); SELECT wal_sync FROM pg_stat_wal", connection);
+    await using var command = new NpgsqlCommand("SELECT pg_sleep(1.2); SELECT wal_sync, wal_bytes::bigint FROM pg_stat_wal", connection);
     await using var reader = await command.ExecuteReaderAsync();
     await reader.NextResultAsync();
     await reader.ReadAsync();
-    return reader.GetInt64(0);
+    return (reader.GetInt64(0), reader.GetInt64(1));
+}
+
+// CPU time of the PostgreSQL server so far: its live processes, and the children it has reaped (backends that ended).
+static TimeSpan PostgresCpu(int? postmaster)
+{
+    if (postmaster is not { } pid)
+    {
+        return TimeSpan.Zero;
+    }
+
+    long ticks = 0;
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        if (!int.TryParse(Path.GetFileName(dir), out var candidate))
+        {
+            continue;
+        }
+
+        try
+        {
+            // Fields after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17), counted from 1.
+            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var own = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            if (candidate == pid)
+            {
+                ticks += own + long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+            }
+            else if (fields[1] == pid.ToString(CultureInfo.InvariantCulture))
+            {
+                ticks += own;
+            }
+        }
+        catch (IOException)
+        {
+            // Ended meanwhile: its time is in the postmaster's reaped-children count.
+        }
+    }
+
+    // Linux clock ticks: 100 per second.
+    return TimeSpan.FromMilliseconds(ticks * 10);
 }

@@ -236,6 +236,8 @@ public sealed class GroupCommitGrainStorage : IGrainStorage
             var answered = 0;
             try
             {
+                // Two statement texts in all: each connection parses and plans them once.
+                await sql.PrepareAsync();
                 await using (var reader = await sql.ExecuteReaderAsync())
                 {
                     do
