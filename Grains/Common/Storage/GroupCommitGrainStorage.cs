@@ -258,6 +258,11 @@ public sealed class GroupCommitGrainStorage : IGrainStorage
                 continue;
             }
 
+            if (answered != rows.Count)
+            {
+                throw new InvalidOperationException($"PostgreSQL answered {answered} of {rows.Count} statements of a batch without an error.");
+            }
+
             // The reader is closed: PostgreSQL has answered the Sync, i.e. committed.
             for (var i = 0; i < rows.Count; i++)
             {
