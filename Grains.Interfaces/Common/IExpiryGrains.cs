@@ -3,8 +3,9 @@ using Orleans.Concurrency;
 namespace OrleansSessions.Common;
 
 /// <summary>
-/// The grains that expire registered as due within one minute, in one of a fixed number of partitions
-/// (key: <c>{partition}/{minute}</c>, minutes since the Unix epoch).
+/// The grains that expire registered as due within one minute, in one of a fixed number of partitions and, within
+/// it, of a fixed number of shards (key: <c>{partition}/{minute}</c> for shard 0, else <c>{partition}/{minute}/{shard}</c>;
+/// minutes since the Unix epoch).
 /// </summary>
 [Alias("common.IExpiryBucketGrain")]
 public interface IExpiryBucketGrain : IGrainWithStringKey

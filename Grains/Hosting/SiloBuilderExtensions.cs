@@ -1,12 +1,15 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansSessions.Common;
 using OrleansSessions.Common.Events;
 using OrleansSessions.Common.Expiry;
+using OrleansSessions.Common.Storage;
 using OrleansSessions.Payments;
 using OrleansSessions.Sessions;
 
@@ -14,8 +17,8 @@ namespace OrleansSessions.Hosting;
 
 public static class SiloBuilderExtensions
 {
-    /// <summary>The ADO.NET provider behind <see cref="StorageNames.State"/>, which grains reach through <see cref="StoreOutageGrainStorage"/>.</summary>
-    private const string AdoNetStateStorage = StorageNames.State + ".adonet";
+    /// <summary>The PostgreSQL provider behind <see cref="StorageNames.State"/> (<c>Orleans:Storage:Mode</c>), which grains reach through <see cref="StoreOutageGrainStorage"/>.</summary>
+    private const string PostgresStateStorage = StorageNames.State + ".postgres";
 
     /// <summary>The storage name Orleans' stream pub-sub looks for.</summary>
     private const string PubSubStore = "PubSubStore";
@@ -50,20 +53,39 @@ public static class SiloBuilderExtensions
         return silo.AddPostgresStorage(connectionString);
     }
 
-    /// <summary>Grain state, reminders and stream queues in PostgreSQL, through the ADO.NET providers and the queries in <c>orleans.sql</c>.</summary>
+    /// <summary>
+    /// Grain state, reminders and stream queues in PostgreSQL (schema and queries: <c>orleans.sql</c>). Grain state goes
+    /// through <see cref="GroupCommitGrainStorage"/> or, with <c>Orleans:Storage:Mode</c> = <c>AdoNet</c>, Orleans' ADO.NET
+    /// provider (one commit per write); both use the same rows.
+    /// </summary>
     public static ISiloBuilder AddPostgresStorage(this ISiloBuilder silo, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        silo.AddAdoNetGrainStorage(AdoNetStateStorage, o =>
+        var storage = silo.Configuration.GetSection(PostgresStorageOptions.SectionName).Get<PostgresStorageOptions>() ?? new PostgresStorageOptions();
+        storage.Validate();
+        if (storage.Mode == PostgresStorageMode.AdoNet)
         {
-            o.Invariant = ClusterSettings.Invariant;
-            o.ConnectionString = connectionString;
+            silo.AddAdoNetGrainStorage(PostgresStateStorage, o =>
+            {
+                o.Invariant = ClusterSettings.Invariant;
+                o.ConnectionString = connectionString;
 
-            // Ended sessions and swept buckets must leave no row behind.
-            o.DeleteStateOnClear = true;
-        });
+                // Ended sessions and swept buckets must leave no row behind.
+                o.DeleteStateOnClear = true;
+            });
+        }
+        else
+        {
+            silo.Services.AddKeyedSingleton<IGrainStorage>(PostgresStateStorage, (sp, _) => new GroupCommitGrainStorage(
+                connectionString,
+                sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                sp.GetRequiredService<OrleansGrainStorageSerializer>(),
+                sp.GetRequiredService<IActivatorProvider>(),
+                storage));
+        }
+
         silo.Services.AddKeyedSingleton<IGrainStorage>(
-            StorageNames.State, (sp, _) => new StoreOutageGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStateStorage)));
+            StorageNames.State, (sp, _) => new StoreOutageGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(PostgresStateStorage)));
         silo.Services.AddSingleton<IDeadLetterStore>(sp => new PostgresDeadLetterStore(
             connectionString,
             sp.GetRequiredService<Orleans.Serialization.Serializer<EventEnvelope>>(),
@@ -125,7 +147,7 @@ public static class SiloBuilderExtensions
         // Orleans' own serializer keys stored state by [Id] and [Alias], not by CLR type and assembly names,
         // so renaming a state type or moving it between assemblies does not break rows already stored.
         silo.Services.AddSingleton<OrleansGrainStorageSerializer>();
-        silo.Services.AddOptions<AdoNetGrainStorageOptions>(AdoNetStateStorage)
+        silo.Services.AddOptions<AdoNetGrainStorageOptions>(PostgresStateStorage)
             .Configure<OrleansGrainStorageSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);
         silo.Services.AddOptions<MemoryGrainStorageOptions>(StorageNames.State)
             .Configure<OrleansGrainStorageSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);

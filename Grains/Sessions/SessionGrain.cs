@@ -124,24 +124,24 @@ public sealed partial class SessionGrain(
             Events = Raise(EventOutbox.Empty, Event(SessionEventKind.Created, request.UserId)),
         };
 
-        // The per-user limit is checked before anything is stored, so a refused session leaves no trace.
-        if (created.UserId is { } user)
-        {
-            await Users(user).RegisterAsync(Key, Entry(created));
-        }
-
+        // Both before the session is stored, and at once (neither needs the other): the per-user limit, so a refused
+        // session is never stored; and the sweep, which may visit a session that never came to be, but never misses
+        // one that did.
+        var registered = created.UserId is { } user ? Users(user).RegisterAsync(Key, Entry(created)) : Task.CompletedTask;
+        var filed = Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), created.ExpiresAt(now));
         try
         {
-            // Filed with the sweep before it is stored: the sweep may visit a session that never came to be, but
-            // never misses one that did.
-            await Expiry.ScheduleAsync(GrainFactory, this.GetGrainId(), created.ExpiresAt(now));
+            // A refusal by the index is what the caller hears, even when filing failed too.
+            await Task.WhenAll(registered, filed);
             await CommitSessionAsync(created);
         }
-        catch (Exception e) when (created.UserId is { } registered && e is not StoreOutcomeUnknownException)
+        catch (Exception e) when (created.UserId is { } bound && registered.IsCompletedSuccessfully
+                                  && !(filed.IsCompletedSuccessfully && e is StoreOutcomeUnknownException))
         {
-            // Not stored: give the slot back. (When the outcome is unknown the session may exist; an entry whose
-            // session does not is dropped by the index's limit check.) The original failure is what the caller hears.
-            await TryAsync(() => Users(registered).UnregisterAsync(Key), "unregister a session that was not created");
+            // Listed but not stored: give the slot back. (When the session's own write has an unknown outcome it may
+            // exist; an entry whose session does not is dropped by the index's limit check.) The original failure is
+            // what the caller hears.
+            await TryAsync(() => Users(bound).UnregisterAsync(Key), "unregister a session that was not created");
             throw;
         }
 

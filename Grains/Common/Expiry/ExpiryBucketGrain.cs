@@ -87,7 +87,12 @@ public sealed partial class ExpiryBucketGrain(
             }
         }
 
-        await this.ClearAsync(bucket);
+        // Most buckets of a quiet minute never stored anything: nothing to delete then.
+        if (bucket.RecordExists)
+        {
+            await this.ClearAsync(bucket);
+        }
+
         closedUpTo = Bucket.Minute;
         DeactivateOnIdle();
     }

@@ -49,8 +49,8 @@ public sealed partial class ExpirySweeperGrain(
         var swept = 0;
         for (; minute <= lastDue && swept < MaxBucketsPerSweep; minute++)
         {
-            // A bucket that fails stops the walk here; the next tick resumes from it, so nothing is skipped.
-            await GrainFactory.GetGrain<IExpiryBucketGrain>(Expiry.BucketKey(partition, minute)).SweepAsync();
+            // A bucket that fails stops the walk here; the next tick resumes from its minute, so nothing is skipped.
+            await Expiry.SweepMinuteAsync(GrainFactory, partition, minute);
             await this.CommitAsync(sweeper, sweeper.State with { LastSweptMinute = minute });
             swept++;
         }

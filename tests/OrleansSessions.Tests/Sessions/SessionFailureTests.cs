@@ -139,8 +139,8 @@ public sealed class SessionFailureTests(FaultClusterFixture fixture)
         // A silo whose clock runs late files the session for a minute the sweeper has passed.
         await Expiry.ScheduleAsync(client, grain.GetGrainId(), DateTimeOffset.FromUnixTimeSeconds((swept.Value - 1) * 60));
 
-        var late = await fixture.StoredAsync<ExpiryBucketState>("common.expiry-bucket", BucketId(partition, swept.Value - 1));
-        var open = await fixture.StoredAsync<ExpiryBucketState>("common.expiry-bucket", BucketId(partition, swept.Value + 1));
+        var late = await fixture.StoredAsync<ExpiryBucketState>("common.expiry-bucket", BucketId(grain, swept.Value - 1));
+        var open = await fixture.StoredAsync<ExpiryBucketState>("common.expiry-bucket", BucketId(grain, swept.Value + 1));
         Assert.True(late is null || !late.Grains.Contains(grain.GetGrainId()), $"session {Hash(id)} filed into swept minute {swept - 1}");
         Assert.True(open?.Grains.Contains(grain.GetGrainId()) == true, $"session {Hash(id)} not filed into the first open minute {swept + 1}");
     }
@@ -178,6 +178,6 @@ public sealed class SessionFailureTests(FaultClusterFixture fixture)
         Assert.True(await expired.GetAsync() is null, $"session {Hash(expiredId)}: expired but readable");
     }
 
-    private GrainId BucketId(int partition, long minute)
-        => client.GetGrain<IExpiryBucketGrain>(Expiry.BucketKey(partition, minute)).GetGrainId();
+    private GrainId BucketId(ISessionGrain session, long minute)
+        => client.GetGrain<IExpiryBucketGrain>(Expiry.BucketKey(session.GetGrainId(), minute)).GetGrainId();
 }

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using OrleansSessions.Common;
+using OrleansSessions.Common.Expiry;
 using OrleansSessions.Sessions;
 using OrleansSessions.Tests.Infrastructure;
 using static OrleansSessions.Tests.Sessions.SessionTestKit;
@@ -214,6 +217,24 @@ public sealed class SessionGrainTests(MemoryClusterFixture fixture)
         await SweepAsync(client);
         await log.WaitForAsync(SessionEventKind.Expired, id);
         Assert.True(await grain.PeekAsync() is null, $"session {Hash(id)} not swept");
+    }
+
+    [Fact]
+    public async Task Sessions_filed_for_one_minute_spread_over_its_buckets_and_the_sweep_deletes_every_one()
+    {
+        var created = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => CreateAsync(client, Request(idle: TimeSpan.FromMinutes(1)))));
+        var buckets = created.Select(c => Expiry.BucketKey(c.Grain.GetGrainId(), Expiry.MinuteOf(c.View.IdleExpiresAt))).Distinct().Count();
+        Assert.True(buckets > Expiry.Partitions, $"32 sessions expiring together were filed in only {buckets} buckets");
+
+        fixture.Clock.Advance(TimeSpan.FromMinutes(3));
+        await SweepAsync(client);
+        var storage = fixture.SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.State);
+        foreach (var (id, grain, _) in created)
+        {
+            var stored = new GrainState<SessionState>();
+            await storage.ReadStateAsync("sessions.session", grain.GetGrainId(), stored);
+            Assert.False(stored.RecordExists, $"session {Hash(id)}: expired, swept, still stored");
+        }
     }
 }
 

@@ -1,19 +1,27 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
+using Orleans.TestingHost;
 using OrleansSessions.Carts;
 using OrleansSessions.Common;
 using OrleansSessions.Tests.Infrastructure;
 
 namespace OrleansSessions.Tests.Storage;
 
-/// <summary>The grain-storage contract of orleans.sql, exercised through the real ADO.NET provider of a running silo.</summary>
+/// <summary>The grain-storage contract of orleans.sql with the group-commit provider (the default).</summary>
 [Collection(PostgresClusterCollection.Name)]
-public sealed class StorageContractTests(PostgresClusterFixture fixture)
-{
-    private IGrainStorage Storage => fixture.SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.State);
+public sealed class GroupCommitStorageContractTests(PostgresClusterFixture fixture) : StorageContractTests(fixture.Cluster);
 
-    private string ServiceId => fixture.Cluster.Options.ServiceId;
+/// <summary>The grain-storage contract of orleans.sql with Orleans' ADO.NET provider (<c>Orleans:Storage:Mode</c> = <c>AdoNet</c>).</summary>
+[Collection(AdoNetStorageCollection.Name)]
+public sealed class AdoNetStorageContractTests(AdoNetStorageFixture fixture) : StorageContractTests(fixture.Cluster);
+
+/// <summary>The grain-storage contract of orleans.sql, exercised through the storage of a running silo.</summary>
+public abstract class StorageContractTests(TestCluster cluster)
+{
+    private IGrainStorage Storage => cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.State);
+
+    private string ServiceId => cluster.Options.ServiceId;
 
     private static GrainId NewGrainId(string type = "cart") => GrainId.Create(type, $"k-{Guid.NewGuid():N}");
 
