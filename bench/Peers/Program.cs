@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
+using OrleansSessions.Bench;
 
 // Benchmark peers for scripts/bench: what OrleansSessions is measured against, on the same Kestrel settings (server
 // GC, loopback). Each peer is mapped only when its backend is configured:
@@ -36,13 +37,7 @@ if (postgres is not null)
 var app = builder.Build();
 app.MapGet("/health/ready", () => "Healthy");
 
-app.MapGet("/constant", (HttpContext http) =>
-{
-    http.Response.ContentType = "application/json; charset=utf-8";
-    http.Response.Headers.CacheControl = "no-store";
-    http.Response.ContentLength = constantBody.Length;
-    return http.Response.Body.WriteAsync(constantBody).AsTask();
-});
+app.MapGet("/constant", (HttpContext http) => JsonResponse.WriteAsync(http, StatusCodes.Status200OK, constantBody));
 
 if (redis is not null)
 {
@@ -153,11 +148,7 @@ internal static class StockSession
             json.WriteEndObject();
         }
 
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json; charset=utf-8";
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.ContentLength = buffer.WrittenCount;
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory);
+        await JsonResponse.WriteAsync(http, status, buffer.WrittenMemory);
     }
 }
 
