@@ -42,6 +42,7 @@ public static class ApiHostExtensions
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
         });
+        builder.Services.AddSingleton<SessionResponseJson>();
         builder.Services.AddApiContract();
         return builder;
     }

@@ -31,11 +31,12 @@ internal static class CorrelationMiddleware
             : Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
 
         // Set as the response starts: the exception handler clears headers set earlier when it writes a problem.
-        http.Response.OnStarting(() =>
+        http.Response.OnStarting(static state =>
         {
-            http.Response.Headers[ApiContract.CorrelationHeader] = id;
+            var (response, id) = ((HttpResponse, string))state;
+            response.Headers[ApiContract.CorrelationHeader] = id;
             return Task.CompletedTask;
-        });
+        }, (http.Response, id));
         Correlation.Id = id;
         try
         {

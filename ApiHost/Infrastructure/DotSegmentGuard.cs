@@ -9,27 +9,23 @@ namespace OrleansSessions.ApiHost.Infrastructure;
 /// </summary>
 internal static class DotSegmentGuard
 {
-    public static IApplicationBuilder UseDotSegmentGuard(this IApplicationBuilder app) => app.Use(async (http, next) =>
-    {
-        var target = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
-        if (HasDotSegment(target))
-        {
-            http.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = http,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status400BadRequest,
-                    Title = "Bad request",
-                    Detail = "The request path may not contain '.' or '..' segments.",
-                },
-            });
-            return;
-        }
+    public static IApplicationBuilder UseDotSegmentGuard(this IApplicationBuilder app) => app.Use((http, next)
+        => HasDotSegment(http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "") ? RefuseAsync(http) : next(http));
 
-        await next(http);
-    });
+    private static Task RefuseAsync(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "Bad request",
+                Detail = "The request path may not contain '.' or '..' segments.",
+            },
+        }).AsTask();
+    }
 
     public static bool HasDotSegment(string rawTarget)
     {

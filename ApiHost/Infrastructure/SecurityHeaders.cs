@@ -8,9 +8,9 @@ internal static class SecurityHeaders
     /// </summary>
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((http, next) =>
     {
-        http.Response.OnStarting(() =>
+        http.Response.OnStarting(static response =>
         {
-            var headers = http.Response.Headers;
+            var headers = ((HttpResponse)response).Headers;
             headers.XContentTypeOptions = "nosniff";
             if (headers.CacheControl.Count == 0)
             {
@@ -18,7 +18,7 @@ internal static class SecurityHeaders
             }
 
             return Task.CompletedTask;
-        });
+        }, http.Response);
         return next(http);
     });
 }

@@ -1,7 +1,13 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using OrleansSessions.Common;
 using OrleansSessions.Sessions;
 
@@ -76,22 +82,14 @@ public sealed record SessionResponse(
     DateTimeOffset ExpiresAt,
     long Version)
 {
+    /// <summary>The response for a view; its attributes are written to the body as stored, without a parse per read.</summary>
     public static SessionResponse From(string sessionId, SessionView view)
     {
         ArgumentNullException.ThrowIfNull(view);
-        var attributes = new Dictionary<string, JsonElement>(view.Attributes.Count, StringComparer.Ordinal);
-        foreach (var (key, value) in view.Attributes)
-        {
-            if (Servable(value) is { } element)
-            {
-                attributes[key] = element;
-            }
-        }
-
         return new(
             sessionId,
             view.UserId,
-            attributes,
+            new StoredAttributes(view.Attributes),
             view.CreatedAt,
             view.LastAccessAt,
             view.IdleExpiresAt,
@@ -99,22 +97,167 @@ public sealed record SessionResponse(
             view.ExpiresAt,
             view.Version);
     }
+}
 
-    /// <summary>
-    /// Grains store canonical JSON only and set aside what they cannot serve when they load; this is the last guard,
-    /// so a value that still cannot be read is left out instead of making the whole session unreadable.
-    /// </summary>
-    private static JsonElement? Servable(string value)
+/// <summary>
+/// A session's attributes as the grain holds them: canonical JSON texts. The body writer copies them into the response
+/// as they are (<see cref="WriteTo"/>); in-process readers get them parsed, on first use.
+/// Grains store canonical JSON only and set aside what they cannot serve when they load; this is the last guard, so a
+/// value that still cannot be read is left out instead of making the whole session unreadable.
+/// </summary>
+internal sealed class StoredAttributes(ImmutableDictionary<string, string> stored) : IReadOnlyDictionary<string, JsonElement>
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private Dictionary<string, JsonElement>? parsed;
+
+    private Dictionary<string, JsonElement> Parsed => parsed ??= Parse(stored);
+
+    public int Count => Parsed.Count;
+
+    public IEnumerable<string> Keys => Parsed.Keys;
+
+    public IEnumerable<JsonElement> Values => Parsed.Values;
+
+    public JsonElement this[string key] => Parsed[key];
+
+    public bool ContainsKey(string key) => Parsed.ContainsKey(key);
+
+    public bool TryGetValue(string key, out JsonElement value) => Parsed.TryGetValue(key, out value);
+
+    public IEnumerator<KeyValuePair<string, JsonElement>> GetEnumerator() => Parsed.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Writes the attributes as one JSON object, each readable value copied as it is stored.</summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        var longest = 0;
+        foreach (var (_, value) in stored)
+        {
+            longest = Math.Max(longest, value.Length);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(StrictUtf8.GetMaxByteCount(longest));
+        try
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in stored)
+            {
+                if (TryEncodeReadable(value, buffer, out var length))
+                {
+                    writer.WritePropertyName(key);
+                    writer.WriteRawValue(buffer.AsSpan(0, length), skipInputValidation: true);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Puts the value's UTF-8 text in the buffer; false unless it is one JSON value within the depth a value may have.</summary>
+    private static bool TryEncodeReadable(string value, byte[] buffer, out int length)
     {
         try
         {
-            using var document = JsonDocument.Parse(value, new JsonDocumentOptions { MaxDepth = CanonicalJson.MaxValueDepth });
-            return document.RootElement.Clone();
+            length = StrictUtf8.GetBytes(value, buffer);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        catch (EncoderFallbackException)
         {
-            return null;
+            // An unpaired surrogate: the value has no UTF-8 form.
+            length = 0;
+            return false;
         }
+
+        var reader = new Utf8JsonReader(buffer.AsSpan(0, length), new JsonReaderOptions { MaxDepth = CanonicalJson.MaxValueDepth });
+        try
+        {
+            while (reader.Read())
+            {
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        return reader.BytesConsumed > 0;
+    }
+
+    private static Dictionary<string, JsonElement> Parse(ImmutableDictionary<string, string> stored)
+    {
+        var parsed = new Dictionary<string, JsonElement>(stored.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in stored)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(value, new JsonDocumentOptions { MaxDepth = CanonicalJson.MaxValueDepth });
+                parsed[key] = document.RootElement.Clone();
+            }
+            catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+            {
+                // Left out, as in the body (see the class summary).
+            }
+        }
+
+        return parsed;
+    }
+}
+
+/// <summary>
+/// How session bodies are written: the API's JSON options plus <see cref="StoredAttributesConverter"/>. Kept apart from
+/// the API's options, which also describe the API (OpenAPI): there, the attributes stay a dictionary of JSON values.
+/// </summary>
+internal sealed class SessionResponseJson(IOptions<JsonOptions> api)
+{
+    private const string ContentType = "application/json; charset=utf-8";
+
+    public JsonTypeInfo<SessionResponse> TypeInfo { get; } = (JsonTypeInfo<SessionResponse>)new JsonSerializerOptions(api.Value.SerializerOptions)
+    {
+        Converters = { new StoredAttributesConverter() },
+    }.GetTypeInfo(typeof(SessionResponse));
+
+    /// <summary>The session as the body of a response with this status (200, 201).</summary>
+    public static IResult Result(SessionResponse body, int status) => new SessionResult(body, status);
+
+    private sealed class SessionResult(SessionResponse body, int status) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = status;
+            var json = httpContext.RequestServices.GetRequiredService<SessionResponseJson>();
+            return httpContext.Response.WriteAsJsonAsync(body, json.TypeInfo, ContentType, httpContext.RequestAborted);
+        }
+    }
+}
+
+/// <summary>Writes <see cref="StoredAttributes"/> as stored; any other attribute dictionary value by value.</summary>
+internal sealed class StoredAttributesConverter : JsonConverter<IReadOnlyDictionary<string, JsonElement>>
+{
+    public override IReadOnlyDictionary<string, JsonElement>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(ref reader, options);
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, JsonElement> value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (value is StoredAttributes stored)
+        {
+            stored.WriteTo(writer);
+            return;
+        }
+
+        writer.WriteStartObject();
+        foreach (var (key, element) in value)
+        {
+            writer.WritePropertyName(key);
+            element.WriteTo(writer);
+        }
+
+        writer.WriteEndObject();
     }
 }
 

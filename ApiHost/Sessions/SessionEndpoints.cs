@@ -155,10 +155,12 @@ internal static class SessionEndpoints
     {
         http.Response.Headers.ETag = ETag(view.Version);
         http.Response.Headers.CacheControl = "no-store";
-        var body = SessionResponse.From(sessionId, view);
-        return status == StatusCodes.Status201Created
-            ? TypedResults.Created($"/sessions/{sessionId}", body)
-            : TypedResults.Ok(body);
+        if (status == StatusCodes.Status201Created)
+        {
+            http.Response.Headers.Location = $"/sessions/{sessionId}";
+        }
+
+        return SessionResponseJson.Result(SessionResponse.From(sessionId, view), status);
     }
 
     /// <summary>A session body with its ETag (and Location when created); If-Match honoured when <paramref name="ifMatch"/>.</summary>

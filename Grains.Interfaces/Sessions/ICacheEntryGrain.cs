@@ -42,7 +42,6 @@ public static class CacheEntryGrainFactoryExtensions
     /// </summary>
     public static ICacheEntryGrain GetCacheEntryGrain(this IGrainFactory grains, string key)
     {
-        ArgumentNullException.ThrowIfNull(grains);
-        return grains.GetGrain<ICacheEntryGrain>(SessionIds.Hash(key));
+        return StringKeyedGrains.Get<ICacheEntryGrain>(grains, SessionIds.Hash(key));
     }
 }

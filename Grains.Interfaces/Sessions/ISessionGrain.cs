@@ -78,7 +78,6 @@ public static class SessionGrainFactoryExtensions
     /// <summary>The grain of the session with this id (keyed by the id's hash).</summary>
     public static ISessionGrain GetSessionGrain(this IGrainFactory grains, string sessionId)
     {
-        ArgumentNullException.ThrowIfNull(grains);
-        return grains.GetGrain<ISessionGrain>(SessionIds.Hash(sessionId));
+        return StringKeyedGrains.Get<ISessionGrain>(grains, SessionIds.Hash(sessionId));
     }
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -17,23 +19,41 @@ public static class SessionIds
     // Throws on a lone surrogate instead of writing U+FFFD for it, which would give distinct strings one hash.
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static string New() => Base64Url(RandomNumberGenerator.GetBytes(32));
+    /// <summary>Hashing a longer id or key takes a heap buffer; session ids (43 characters) never do.</summary>
+    private const int StackBytes = 256;
+
+    private static readonly SearchValues<char> Base64UrlChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+    public static string New()
+    {
+        Span<byte> random = stackalloc byte[32];
+        RandomNumberGenerator.Fill(random);
+        return Base64Url.EncodeToString(random);
+    }
 
     /// <summary>Whether <paramref name="id"/> has the shape of a session id; anything else is answered like an unknown id.</summary>
     public static bool IsWellFormed(string? id)
-        => id is { Length: Length } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+        => id is { Length: Length } && !id.AsSpan().ContainsAnyExcept(Base64UrlChars);
 
     /// <summary>Whether <paramref name="hash"/> has the shape of an id hash (<see cref="Hash"/>): 22 base64url characters.</summary>
     public static bool IsWellFormedHash(string? hash)
-        => hash is { Length: 22 } && hash.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+        => hash is { Length: 22 } && !hash.AsSpan().ContainsAnyExcept(Base64UrlChars);
 
     /// <summary>
     /// A stable, non-reversible handle for logs, events, the per-user index and grain keys (128 bits of SHA-256 of the
     /// UTF-8 bytes). Text that is not valid UTF-16 (a lone surrogate) has no UTF-8 form and is refused with an
     /// <see cref="EncoderFallbackException"/> (an <see cref="ArgumentException"/>).
     /// </summary>
-    public static string Hash(string id) => Base64Url(SHA256.HashData(StrictUtf8.GetBytes(id)).AsSpan(0, 16));
+    public static string Hash(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
 
-    private static string Base64Url(ReadOnlySpan<byte> bytes)
-        => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        // Every request hashes the id it names: no allocation but the hash's own string.
+        var length = StrictUtf8.GetMaxByteCount(id.Length);
+        var utf8 = length <= StackBytes ? stackalloc byte[StackBytes] : new byte[length];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..StrictUtf8.GetBytes(id, utf8)], hash);
+        return Base64Url.EncodeToString(hash[..16]);
+    }
 }

@@ -130,11 +130,7 @@ internal sealed class RedisSessionStore(IDatabase db, TimeSpan idleTimeout)
             json.WriteEndObject();
         }
 
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json; charset=utf-8";
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.ContentLength = buffer.WrittenCount;
-        await http.Response.Body.WriteAsync(buffer.WrittenMemory);
+        await JsonResponse.WriteAsync(http, status, buffer.WrittenMemory);
     }
 
     private static RedisKey Key(string id) => "session:" + id;

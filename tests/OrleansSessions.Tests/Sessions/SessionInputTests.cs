@@ -1,5 +1,8 @@
 using System.Collections.Immutable;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 using OrleansSessions.ApiHost.Sessions;
 using OrleansSessions.Common;
@@ -154,5 +157,24 @@ public sealed class SessionInputTests(MemoryClusterFixture fixture)
         var view = new SessionView(
             "h", null, ImmutableDictionary<string, string>.Empty.Add("ok", "1").Add("broken", "{"), now, now, now, now, 1, null, 1);
         Assert.Equal(["ok"], SessionResponse.From("id", view).Attributes.Keys);
+    }
+
+    [Fact]
+    public void The_body_copies_stored_values_as_they_are_and_leaves_out_one_it_cannot_read()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        var stored = ImmutableDictionary<string, string>.Empty
+            .Add("ok", "{\"a\":[1,\"x\\u0026y\"]}")
+            .Add("broken", "{")
+            .Add("two", "1 2")
+            .Add("deep", new string('[', 33) + new string(']', 33))
+            .Add("surrogate", "\"\ud800\"");
+        var view = new SessionView("h", null, stored, now, now, now, now, 1, null, 1);
+        var json = new SessionResponseJson(Options.Create(new JsonOptions()));
+
+        var body = JsonDocument.Parse(JsonSerializer.Serialize(SessionResponse.From("id", view), json.TypeInfo)).RootElement;
+
+        Assert.Equal("{\"ok\":{\"a\":[1,\"x\\u0026y\"]}}", body.GetProperty("attributes").GetRawText());
+        Assert.Equal(1, body.GetProperty("version").GetInt64());
     }
 }
