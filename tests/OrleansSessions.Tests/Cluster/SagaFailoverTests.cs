@@ -11,6 +11,7 @@ namespace OrleansSessions.Tests.Cluster;
 public sealed class SagaFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Active = 3;
+    private static readonly TimeSpan GatewayLatency = TimeSpan.FromSeconds(12);
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan FailoverDeadline = TimeSpan.FromSeconds(180);
     private readonly LocalCluster cluster = new();
@@ -29,6 +30,10 @@ public sealed class SagaFailoverTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_saga_whose_silo_dies_between_authorize_and_capture_finishes_on_the_other_silo_with_one_capture()
     {
         cluster.Settings["Payments__GatewayUrl"] = gateway.Url.ToString();
+
+        // Gateway calls of GatewayLatency must not time out (the saga's grain calls still end within Orleans' 30 s).
+        cluster.Settings["Payments__AttemptTimeout"] = "00:00:20";
+        cluster.Settings["Payments__TotalTimeout"] = "00:00:25";
         var (_, http) = cluster.StartApiHost("api");
         using var _ = http;
         var victim = cluster.StartSilo("silo-a");
@@ -39,8 +44,9 @@ public sealed class SagaFailoverTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.PutAsJsonAsync($"/inventory/{sku}", new { onHand = 3, unitPrice = 500, currency = "EUR" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync($"/users/{user}/cart/items", new { sku, quantity = 1 })).StatusCode);
 
-        // Every gateway call now takes 2.5 s (under the per-attempt timeout): the saga (activated on silo-a, the only silo) will be mid-capture.
-        await using var slow = await gateway.InjectAsync(f => f with { LatencyMs = 2500 });
+        // Every gateway call now takes GatewayLatency (under the per-attempt timeout): the saga (activated on silo-a, the
+        // only silo) will be mid-capture for that long, which leaves silo-b time to start even on a loaded machine.
+        await using var slow = await gateway.InjectAsync(f => f with { LatencyMs = (int)GatewayLatency.TotalMilliseconds });
         using var order = new HttpRequestMessage(HttpMethod.Post, $"/users/{user}/orders") { Content = JsonContent.Create(new { paymentMethod = "pm_card_visa" }) };
         order.Headers.Add("Idempotency-Key", "checkout");
         var placed = await http.SendAsync(order);
