@@ -16,11 +16,7 @@ public sealed class SessionCartEndTests(PostgresClusterFixture fixture)
         "select count(*) from orleansstorage where serviceid = @service and graintypestring = 'carts.cart' and grainidextensionstring = @id",
         ("service", fixture.Cluster.Options.ServiceId), ("id", cartId));
 
-    private async Task<bool> IsActiveAsync(string cartId)
-    {
-        var id = client.GetGrain<ICartGrain>(cartId).GetGrainId();
-        return (await client.GetGrain<IManagementGrain>(0).GetActiveGrains(id.Type)).Contains(id);
-    }
+    private Task<bool> IsActiveAsync(string cartId) => ActivationCounts.IsActiveAsync(client, client.GetGrain<ICartGrain>(cartId));
 
     private async Task<string> CartWithLinesAsync(string sessionId)
     {

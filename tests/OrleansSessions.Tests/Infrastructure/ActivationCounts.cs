@@ -19,6 +19,13 @@ public static class ActivationCounts
         return fullName[(fullName.LastIndexOf('.') + 1)..];
     }
 
+    /// <summary>Whether <paramref name="grain"/> has an activation on some silo now.</summary>
+    public static async Task<bool> IsActiveAsync(IGrainFactory grains, IAddressable grain)
+    {
+        var id = grain.GetGrainId();
+        return (await grains.GetGrain<IManagementGrain>(0).GetActiveGrains(id.Type)).Contains(id);
+    }
+
     public static async Task<int> TotalAsync(IGrainFactory grains)
         => (await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics()).Sum(s => s.ActivationCount);
 
