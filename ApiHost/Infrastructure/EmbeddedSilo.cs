@@ -19,3 +19,9 @@ internal sealed partial class EmbeddedSilo(IHostApplicationLifetime lifetime, IL
         "Set Orleans:Mode=Cluster and ConnectionStrings:Orleans to use the PostgreSQL cluster.")]
     private static partial void LogNotDurable(ILogger logger);
 }
+
+/// <summary>The co-hosted mode's silo (a member of the PostgreSQL cluster): available once the host has started.</summary>
+internal sealed class CoHostedSilo(IHostApplicationLifetime lifetime) : IClusterAvailability
+{
+    public bool IsAvailable => lifetime.ApplicationStarted.IsCancellationRequested;
+}

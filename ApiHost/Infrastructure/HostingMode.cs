@@ -8,4 +8,7 @@ public enum HostingMode
 
     /// <summary>A client of silos found through the PostgreSQL membership table.</summary>
     Cluster,
+
+    /// <summary>A silo of the PostgreSQL cluster in this process, serving the API without a gateway hop.</summary>
+    CoHosted,
 }

@@ -25,7 +25,7 @@ internal static class SecurityExtensions
         var keys = ApiKeyRing.From(options);
         if (!options.HasCredentials)
         {
-            if (mode == HostingMode.Cluster)
+            if (mode != HostingMode.Embedded)
             {
                 throw new InvalidOperationException(
                     $"Cluster mode needs credentials: '{AuthOptions.SectionName}:ApiKeys:<name>:Sha256' and ':Scopes', or '{AuthOptions.SectionName}:Jwt:Authority' and ':Audience' (README, Security model).");
