@@ -25,9 +25,8 @@ internal static class ClusterConnectionExtensions
         {
             builder.AddEmbeddedPaymentGateway();
             builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(settings));
-            builder.Services.AddSingleton<EmbeddedSilo>();
-            builder.Services.AddSingleton<IClusterAvailability>(sp => sp.GetRequiredService<EmbeddedSilo>());
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedSilo>());
+            builder.Services.AddSingleton<IClusterAvailability, InProcessSilo>();
+            builder.Services.AddHostedService<EmbeddedSilo>();
             return builder;
         }
 
@@ -48,7 +47,7 @@ internal static class ClusterConnectionExtensions
         {
             // A silo of the cluster in this process: grain calls skip the gateway hop (measured in bench/results).
             builder.UseOrleans(silo => silo.AddOrleansSessionsCluster(builder.Configuration));
-            builder.Services.AddSingleton<IClusterAvailability, CoHostedSilo>();
+            builder.Services.AddSingleton<IClusterAvailability, InProcessSilo>();
             return builder;
         }
 

@@ -1,11 +1,8 @@
 namespace OrleansSessions.ApiHost.Infrastructure;
 
-/// <summary>The in-process silo of the embedded mode: available once the host (and so the silo) has started.</summary>
-internal sealed partial class EmbeddedSilo(IHostApplicationLifetime lifetime, ILogger<EmbeddedSilo> logger)
-    : IClusterAvailability, IHostedService
+/// <summary>The in-process silo of the embedded mode: says at start that it keeps nothing.</summary>
+internal sealed partial class EmbeddedSilo(ILogger<EmbeddedSilo> logger) : IHostedService
 {
-    public bool IsAvailable => lifetime.ApplicationStarted.IsCancellationRequested;
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         LogNotDurable(logger);
@@ -20,8 +17,8 @@ internal sealed partial class EmbeddedSilo(IHostApplicationLifetime lifetime, IL
     private static partial void LogNotDurable(ILogger logger);
 }
 
-/// <summary>The co-hosted mode's silo (a member of the PostgreSQL cluster): available once the host has started.</summary>
-internal sealed class CoHostedSilo(IHostApplicationLifetime lifetime) : IClusterAvailability
+/// <summary>A silo in this process (embedded or co-hosted mode): available once the host, and so the silo, has started.</summary>
+internal sealed class InProcessSilo(IHostApplicationLifetime lifetime) : IClusterAvailability
 {
     public bool IsAvailable => lifetime.ApplicationStarted.IsCancellationRequested;
 }

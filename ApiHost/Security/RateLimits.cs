@@ -43,13 +43,9 @@ internal static class RateLimits
         return services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-            {
-                var (partition, limit) = http.User.IsEndUser() ? (Partition(http), options.PerUser)
-                    : http.User.IsService() ? (Partition(http), options.PerCredential)
-                    : (Partition(http), options.PerAnonymousAddress);
-                return Bucket(partition, limit);
-            });
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => Bucket(
+                Partition(http),
+                http.User.IsEndUser() ? options.PerUser : http.User.IsService() ? options.PerCredential : options.PerAnonymousAddress));
             o.AddPolicy(SensitivePolicy, http => Bucket(Partition(http), options.Sensitive));
             o.OnRejected = (context, _) =>
             {
