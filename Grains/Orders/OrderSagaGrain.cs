@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansSessions.Carts;
 using OrleansSessions.Common;
 using OrleansSessions.Common.Events;
 using OrleansSessions.Inventory;
@@ -72,6 +73,23 @@ public sealed partial class OrderSagaGrain(
         if (request.Lines.IsDefaultOrEmpty)
         {
             throw new DomainValidationException("cart", "The cart is empty: there is nothing to order.");
+        }
+
+        // In-process callers skip the API: the lines get the cart's rules here, so the total below always fits a long.
+        if (request.Lines.Length > CartRules.MaxLines)
+        {
+            throw new DomainValidationException("lines", $"An order holds at most {CartRules.MaxLines} lines.");
+        }
+
+        foreach (var line in request.Lines)
+        {
+            Identifiers.Validate(line.Sku, "sku");
+            CartRules.ValidateQuantity(line.Quantity);
+        }
+
+        if (request.Lines.Select(l => l.Sku).Distinct(StringComparer.Ordinal).Count() != request.Lines.Length)
+        {
+            throw new DomainValidationException("lines", "Each SKU may appear in one line only.");
         }
 
         var now = time.GetUtcNow();
@@ -263,11 +281,19 @@ public sealed partial class OrderSagaGrain(
             return Compensating(state with { Reserved = held }, "lines are priced in different currencies");
         }
 
+        // A total no payment may hold is refused for good here, not retried as if the gateway might change its mind.
+        var total = priced.Sum(l => l.UnitPrice * l.Quantity);
+        if (total is < 1 or > PaymentRules.MaxAmount)
+        {
+            return Compensating(state with { Reserved = held }, $"the total is not an amount one payment may hold (1 to {PaymentRules.MaxAmount} minor units)")
+                with { History = state.History.Add(Step("reserve", "total out of range")) };
+        }
+
         return state with
         {
             Lines = priced,
             Reserved = held,
-            Total = priced.Sum(l => l.UnitPrice * l.Quantity),
+            Total = total,
             Currency = currencies[0],
             Status = OrderStatus.Reserved,
             Phase = SagaPhase.Authorize,

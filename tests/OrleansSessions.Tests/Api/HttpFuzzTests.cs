@@ -70,6 +70,11 @@ public sealed class HttpFuzzTests(EmbeddedApiFixture api, ITestOutputHelper outp
         output.WriteLine(
             $"{sent} generated requests + {checks} check requests in {clock.Elapsed.TotalSeconds:F1} s over {Lanes} lanes "
             + $"({(sent + checks) / clock.Elapsed.TotalSeconds:F0} req/s; {lanes.Sum(l => l.Retries)} sent again after a pooled connection failed)");
+        foreach (var retry in lanes.SelectMany(l => l.RetriedAfter).Take(5))
+        {
+            output.WriteLine("sent again: " + retry);
+        }
+
         output.WriteLine("statuses: " + string.Join(", ", lanes.SelectMany(l => l.Statuses).GroupBy(s => s.Key)
             .OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Sum(s => s.Value)}")));
         output.WriteLine("accepted (2xx) hostile inputs: " + string.Join(", ", lanes.SelectMany(l => l.AcceptedHostile).GroupBy(s => s.Key)
@@ -326,12 +331,18 @@ internal sealed partial class FuzzLane(
     private int current = -1;
     private FuzzExchange? lastGenerated;
 
+    /// <summary>The lane's last two exchanges, generated or checks: a connection's trouble may start one request earlier.</summary>
+    private (FuzzExchange Exchange, FuzzResponse Response)? previous, last;
+
     public int Sent { get; private set; }
 
     public int CheckRequests { get; private set; }
 
     /// <summary>Requests sent again on a new connection after a pooled one failed before any response.</summary>
-    public int Retries { get; private set; }
+    public int Retries => RetriedAfter.Count;
+
+    /// <summary>For each retry: the error, and the lane's exchange before it (which may have left the connection unusable).</summary>
+    public List<string> RetriedAfter { get; } = [];
 
     public int ReadBacks { get; private set; }
 
@@ -425,7 +436,8 @@ internal sealed partial class FuzzLane(
 
         if (response.Error is not null)
         {
-            Fail("no response", exchange, response, "The connection failed or timed out instead of answering.");
+            Fail("no response", exchange, response, "The connection failed or timed out instead of answering."
+                + (previous is { } before ? $"\n  the lane's request before it: {before.Exchange.Describe()}\n  answered: {before.Response.Describe()}" : ""));
             return;
         }
 
@@ -816,6 +828,13 @@ internal sealed partial class FuzzLane(
 
     private async Task<FuzzResponse> SendAsync(FuzzExchange exchange)
     {
+        var response = await SendWithRetryAsync(exchange);
+        (previous, last) = (last, (exchange, response));
+        return response;
+    }
+
+    private async Task<FuzzResponse> SendWithRetryAsync(FuzzExchange exchange)
+    {
         var first = await SendOnceAsync(exchange, http, freshConnection: false);
         if (first.Error is null || !first.BeforeResponse)
         {
@@ -824,7 +843,8 @@ internal sealed partial class FuzzLane(
 
         // Nothing came back and the request may not have left: a pooled connection the server had just closed (it closes
         // some after the aborted answers this fuzz provokes). Once more on a new connection, so only the API is judged.
-        Retries++;
+        RetriedAfter.Add($"{exchange.Request.Method} {exchange.Request.Route}: {first.Error}; the lane's request before it: "
+            + (last is { } before ? $"{before.Exchange.Describe()}\n  answered: {before.Response.Describe()}" : "none"));
         var second = await SendOnceAsync(exchange, fresh, freshConnection: true);
         return second.Error is null ? second : second with { Error = $"{first.Error}; retried on a new connection: {second.Error}" };
     }
@@ -870,7 +890,11 @@ internal sealed partial class FuzzLane(
         {
             return new FuzzResponse(0, null, [], [], null, $"{e.HttpRequestError}: {e.Message} {e.InnerException?.Message}")
             {
-                BeforeResponse = !answered && (e.HttpRequestError is HttpRequestError.Unknown or HttpRequestError.ConnectionError),
+                // ResponseEnded: the server closed a pooled keep-alive connection just as the request went out on it
+                // (HttpClient retries that itself only for some methods). A server that drops this request every time
+                // fails the retry on a new connection too.
+                BeforeResponse = !answered
+                    && (e.HttpRequestError is HttpRequestError.Unknown or HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded),
             };
         }
         catch (Exception e) when (e is TaskCanceledException or IOException)

@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using OrleansSessions.Carts;
+using OrleansSessions.Common;
 using OrleansSessions.Inventory;
 using OrleansSessions.Orders;
 using OrleansSessions.Payments;
@@ -37,6 +40,51 @@ public sealed class OrderSagaTests(OrderClusterFixture fixture)
         Assert.True(order is { Status: OrderStatus.Cancelled, Reason: not null } && order.Reason.StartsWith("out of stock", StringComparison.Ordinal), $"order {order.OrderId}: {order.Status} ({order.Reason})");
         Assert.Empty(await fixture.LedgerOfAsync(order.OrderId));
         Assert.True(await fixture.StockOfAsync(sku) is { OnHand: 1, Reserved: 0 }, $"order {order.OrderId}: stock of {sku} changed");
+    }
+
+    [Theory]
+    [InlineData(PaymentRules.MaxAmount, 1, 2, "above what one payment may hold")]
+    [InlineData(InventoryRules.MaxUnitPrice, CartRules.MaxQuantity, CartRules.MaxLines, "the largest order the rules let through")]
+    [InlineData(0, 1, 2, "free")]
+    public async Task An_order_whose_total_no_payment_may_hold_is_cancelled_at_once_without_asking_the_gateway(long unitPrice, int quantity, int lines, string why)
+    {
+        var skus = await Task.WhenAll(Enumerable.Range(0, lines).Select(_ => fixture.StockAsync(quantity, unitPrice)));
+
+        var order = await fixture.OrderAsync(TestCards.Visa, [.. skus.Select(sku => (sku, quantity))]);
+
+        Assert.True(
+            order is { Status: OrderStatus.Cancelled, Reason: not null } && order.Reason.StartsWith("the total is not an amount one payment may hold", StringComparison.Ordinal),
+            $"order {order.OrderId} ({why}): {order.Status} ({order.Reason})");
+        Assert.DoesNotContain(order.History, h => h.Step == "authorize");
+        Assert.Empty(await fixture.LedgerOfAsync(order.OrderId));
+        Assert.True(await fixture.StockOfAsync(skus[0]) is { Reserved: 0 } stock && stock.OnHand == quantity, $"order {order.OrderId} ({why}): stock of {skus[0]} not released");
+    }
+
+    [Theory]
+    [InlineData("quantity 0", "quantity")]
+    [InlineData("quantity 1000", "quantity")]
+    [InlineData("a SKU twice", "lines")]
+    [InlineData("a SKU with a slash", "sku")]
+    [InlineData("101 lines", "lines")]
+    public async Task Lines_an_in_process_caller_sends_get_the_carts_rules_and_a_refused_order_is_not_stored(string lines, string field)
+    {
+        var sku = await fixture.StockAsync(5);
+        ImmutableArray<OrderLine> refused = lines switch
+        {
+            "quantity 0" => [new OrderLine(sku, 0, 0, null)],
+            "quantity 1000" => [new OrderLine(sku, 1000, 0, null)],
+            "a SKU twice" => [new OrderLine(sku, 1, 0, null), new OrderLine(sku, 2, 0, null)],
+            "a SKU with a slash" => [new OrderLine("a/b", 1, 0, null)],
+            _ => [.. Enumerable.Range(0, CartRules.MaxLines + 1).Select(i => new OrderLine($"{sku}-{i}", 1, 0, null))],
+        };
+        var user = $"buyer-{Guid.NewGuid():N}";
+        var saga = fixture.Client.GetGrain<IOrderSagaGrain>(OrderIds.For(user, "k"));
+
+        var error = await Assert.ThrowsAsync<DomainValidationException>(() => saga.PlaceAsync(new PlaceOrder(user, TestCards.Visa, refused, lines)));
+
+        Assert.Equal(field, error.Field);
+        Assert.True(await saga.GetAsync() is null, $"order {saga.GetPrimaryKeyString()} ({lines}) was stored although refused");
+        Assert.True(await fixture.StockOfAsync(sku) is { OnHand: 5, Reserved: 0 }, $"order {saga.GetPrimaryKeyString()} ({lines}): stock of {sku} changed");
     }
 
     [Fact]
@@ -121,7 +169,7 @@ public sealed class OrderSagaTests(OrderClusterFixture fixture)
         Assert.Single(answers.Select(a => a.OrderId).Distinct());
         Assert.Equal(["authorize:authorized", "capture:captured"], await fixture.LedgerOfAsync(order.OrderId));
         Assert.True(await fixture.StockOfAsync(sku) is { OnHand: 4 }, $"order {order.OrderId}: sold more than once");
-        await Assert.ThrowsAsync<OrleansSessions.Common.IdempotencyKeyReusedException>(() => saga.PlaceAsync(request with { PaymentMethod = TestCards.ChargeDeclined, RequestHash = TestCards.ChargeDeclined }));
+        await Assert.ThrowsAsync<IdempotencyKeyReusedException>(() => saga.PlaceAsync(request with { PaymentMethod = TestCards.ChargeDeclined, RequestHash = TestCards.ChargeDeclined }));
     }
 
     [Fact]
