@@ -53,6 +53,7 @@ public static class ApiHostExtensions
         // First, so that every answer carries the correlation id, the exception handler's problems included.
         app.UseCorrelationId();
         app.UseSecurityHeaders();
+        app.UseConnectionCloseForOversizeBodies();
         app.UseJsonAnswers();
         app.UseExceptionHandler();
         app.UseDotSegmentGuard();

@@ -17,6 +17,34 @@ public sealed class HostTests(EmbeddedApiFixture api)
     }
 
     [Theory]
+    [InlineData("/no/such/route", true, true)]
+    [InlineData("/sessions", false, true)]
+    [InlineData("/users/u1/cart/items", true, false)]
+    [InlineData("/no/such/route", true, false)]
+    public async Task An_answer_that_leaves_an_oversized_body_unread_closes_the_connection_and_says_so(string path, bool withKey, bool oversized)
+    {
+        // Answered without reading the body: 404, 401 without a key, 405.
+        using var http = new HttpClient { BaseAddress = api.Client.BaseAddress };
+        if (withKey)
+        {
+            http.WithKey(TestCredentials.AllScopes);
+        }
+
+        var length = oversized ? EmbeddedApiFixture.MaxRequestBodyBytes + 1 : EmbeddedApiFixture.MaxRequestBodyBytes / 2;
+        using var body = new ByteArrayContent(new byte[length]);
+        body.Headers.ContentType = new("text/plain");
+
+        using var response = await http.PutAsync(path, body);
+
+        Assert.True((int)response.StatusCode is >= 400 and < 500, $"PUT {path} ({length} bytes): {(int)response.StatusCode}");
+        Assert.True(
+            (response.Headers.ConnectionClose == true) == oversized,
+            $"PUT {path} ({length} bytes, {(int)response.StatusCode}): Connection: close {(oversized ? "missing" : "although the body was small enough to drain")}");
+        var next = await http.GetAsync("/health/live");
+        Assert.True(next.StatusCode == HttpStatusCode.OK, $"the request after PUT {path} ({length} bytes): {(int)next.StatusCode}");
+    }
+
+    [Theory]
     [InlineData("/health/live")]
     [InlineData("/sessions/unknown")]
     [InlineData("/no/such/route")]
