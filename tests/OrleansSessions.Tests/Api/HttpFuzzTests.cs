@@ -890,11 +890,9 @@ internal sealed partial class FuzzLane(
         {
             return new FuzzResponse(0, null, [], [], null, $"{e.HttpRequestError}: {e.Message} {e.InnerException?.Message}")
             {
-                // ResponseEnded: the server closed a pooled keep-alive connection just as the request went out on it
-                // (HttpClient retries that itself only for some methods). A server that drops this request every time
-                // fails the retry on a new connection too.
-                BeforeResponse = !answered
-                    && (e.HttpRequestError is HttpRequestError.Unknown or HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded),
+                // Not ResponseEnded: a keep-alive answer followed by a closed connection is the server's fault (an unread
+                // oversized body did that until it said Connection: close).
+                BeforeResponse = !answered && (e.HttpRequestError is HttpRequestError.Unknown or HttpRequestError.ConnectionError),
             };
         }
         catch (Exception e) when (e is TaskCanceledException or IOException)
