@@ -160,9 +160,7 @@ public sealed class AccessTests(EmbeddedApiFixture api)
     [Fact]
     public async Task An_anonymous_sessions_token_reaches_its_own_session_and_cart_but_no_user()
     {
-        var created = await service.PostJsonTextAsync("/sessions", "{}");
-        var sessionId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-        var token = await TokenAsync(sessionId);
+        var (sessionId, token) = await service.SignInAsync(userId: null);
         var victim = await ResourcesAsync("victim");
         using var client = api.Factory.BearerClient(token);
 
@@ -277,9 +275,7 @@ public sealed class AccessTests(EmbeddedApiFixture api)
     {
         var user = $"{prefix}-{Guid.NewGuid():N}";
         var sku = $"SKU-{Guid.NewGuid():N}";
-        var created = await service.PostJsonTextAsync("/sessions", $$$"""{"userId":"{{{user}}}","attributes":{"theme":"dark"}}""");
-        Assert.True(created.StatusCode == HttpStatusCode.Created, $"setup: session for {user}: {await created.Content.ReadAsStringAsync()}");
-        var sessionId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        var (sessionId, token) = await service.SignInAsync(user, """{"theme":"dark"}""");
         await ExpectAsync(await service.PutAsync($"/inventory/{sku}", Json("""{"onHand":5,"unitPrice":100,"currency":"EUR"}""")), $"stock {sku}");
         await ExpectAsync(await service.PostJsonTextAsync($"/users/{user}/cart/items", $$"""{"sku":"{{sku}}","quantity":1}"""), $"{user}'s cart");
         await ExpectAsync(await service.PostJsonTextAsync($"/sessions/{sessionId}/cart/items", $$"""{"sku":"{{sku}}","quantity":1}"""), $"{user}'s session cart");
@@ -287,14 +283,7 @@ public sealed class AccessTests(EmbeddedApiFixture api)
         order.Headers.Add("Idempotency-Key", "setup");
         var placed = await service.SendAsync(order);
         await ExpectAsync(placed, $"{user}'s order");
-        return new Resources(user, sessionId, placed.Headers.Location!.ToString().Split('/')[^1], sku, await TokenAsync(sessionId));
-    }
-
-    private async Task<string> TokenAsync(string sessionId)
-    {
-        var issued = await service.PostAsync($"/sessions/{sessionId}/token", null);
-        await ExpectAsync(issued, $"token of session {SessionIds.Hash(sessionId)}");
-        return JsonDocument.Parse(await issued.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+        return new Resources(user, sessionId, placed.Headers.Location!.ToString().Split('/')[^1], sku, token);
     }
 
     /// <summary>What an attack must not have changed: the session, its attributes, both carts and the orders.</summary>

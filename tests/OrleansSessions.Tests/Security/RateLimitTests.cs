@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using OrleansSessions.ApiHost.Security;
 using OrleansSessions.Tests.Infrastructure;
 
@@ -123,11 +122,7 @@ public sealed class RateLimitTests(RateLimitedApiFixture api) : IClassFixture<Ra
     private async Task<(HttpClient Client, string UserId)> SignInAsync()
     {
         var user = $"limited-{Guid.NewGuid():N}";
-        var created = await api.Client.PostJsonTextAsync("/sessions", $$"""{"userId":"{{user}}"}""");
-        Assert.True(created.StatusCode == HttpStatusCode.Created, $"setup: session for {user}: {(int)created.StatusCode}");
-        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
-        var issued = await api.Client.PostAsync($"/sessions/{id}/token", null);
-        var token = JsonDocument.Parse(await issued.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+        var (_, token) = await api.Client.SignInAsync(user);
         return (api.Factory.BearerClient(token), user);
     }
 
