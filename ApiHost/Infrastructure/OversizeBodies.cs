@@ -11,7 +11,9 @@ internal static class OversizeBodies
     /// </summary>
     public static IApplicationBuilder UseConnectionCloseForOversizeBodies(this IApplicationBuilder app) => app.Use((http, next) =>
     {
-        if (http.Request.ContentLength > http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize)
+        // HTTP/2 and 3 reset the one stream instead and have no Connection header.
+        if (http.Request.ContentLength > http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize
+            && (HttpProtocol.IsHttp11(http.Request.Protocol) || HttpProtocol.IsHttp10(http.Request.Protocol)))
         {
             http.Response.OnStarting(
                 static response =>
