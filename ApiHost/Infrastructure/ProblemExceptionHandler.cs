@@ -34,9 +34,6 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             case ForbiddenException:
                 return await WriteAsync(httpContext, exception, StatusCodes.Status403Forbidden, "Forbidden", exception.Message, field: null);
 
-            case UserNotFoundException:
-                return await WriteAsync(httpContext, exception, StatusCodes.Status404NotFound, "Not found", exception.Message, field: null);
-
             case TooManyRequestsException limited:
                 httpContext.Response.Headers.RetryAfter = RateLimits.RetryAfter(limited.RetryAfterSeconds);
                 return await WriteAsync(httpContext, exception, StatusCodes.Status429TooManyRequests, "Too many requests", limited.Message, field: null);
@@ -53,7 +50,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 return await WriteAsync(
                     httpContext, exception, StatusCodes.Status413PayloadTooLarge, "Session limit exceeded", tooLarge.Message, field: null, ("limit", tooLarge.Limit));
 
-            case Orders.OrderNotFoundException or Orders.DeadLetterNotFoundException:
+            case UserNotFoundException or Orders.OrderNotFoundException or Orders.DeadLetterNotFoundException:
                 return await WriteAsync(httpContext, exception, StatusCodes.Status404NotFound, "Not found", exception.Message, field: null);
 
             case IdempotencyKeyReusedException reused:

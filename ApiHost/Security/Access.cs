@@ -98,13 +98,13 @@ internal sealed class AccessHandler : AuthorizationHandler<AccessRule>
         var user = context.User;
         if (user.IsService())
         {
-            var missing = requirement.Scopes.Where(s => !user.HasScope(s)).ToList();
-            if (missing.Count == 0)
+            if (requirement.Scopes.All(user.HasScope))
             {
                 context.Succeed(requirement);
             }
             else
             {
+                var missing = requirement.Scopes.Where(s => !user.HasScope(s)).ToList();
                 context.Fail(new AccessFailure(this, $"This route needs a credential with the scope{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(s => $"'{s}'"))}."));
             }
         }

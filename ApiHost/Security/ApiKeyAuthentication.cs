@@ -68,8 +68,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         [
             new(Caller.KindClaim, Caller.Service),
             new(Caller.CredentialClaim, $"key:{key.Name}"),
-            new(ClaimTypes.Name, key.Name),
-            .. key.Scopes.Select(s => new Claim("scope", s)),
+            .. key.Scopes.Select(s => new Claim(Caller.ScopeClaim, s)),
         ];
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name)));

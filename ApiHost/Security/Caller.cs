@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using OrleansSessions.Client.Tokens;
 
 namespace OrleansSessions.ApiHost.Security;
 
@@ -13,10 +14,13 @@ internal static class Caller
     public const string EndUser = "end-user";
 
     /// <summary>The session id hash of an end user's session token.</summary>
-    public const string SessionClaim = "sid";
+    public const string SessionClaim = SessionTokens.SessionIdClaim;
 
-    /// <summary>The user of an end user's session token, or the subject of a service's access token.</summary>
-    public const string SubjectClaim = "sub";
+    /// <summary>The user of an end user's session token.</summary>
+    public const string SubjectClaim = SessionTokens.UserIdClaim;
+
+    /// <summary>One per scope a service holds, whatever claim its credential carried them in (set at authentication).</summary>
+    public const string ScopeClaim = "orleanssessions:scope";
 
     /// <summary>The credential's name (API key name, or the token's client id), for rate limits and logs; never a secret.</summary>
     public const string CredentialClaim = "orleanssessions:credential";
@@ -31,10 +35,5 @@ internal static class Caller
     /// <summary>The end user's user id; <see langword="null"/> for services and anonymous sessions.</summary>
     public static string? UserId(this ClaimsPrincipal user) => user.IsEndUser() ? user.FindFirst(SubjectClaim)?.Value : null;
 
-    /// <summary>
-    /// Whether a service holds <paramref name="scope"/>: in <c>scope</c> (OAuth 2.0, space-separated) or <c>scp</c>
-    /// (Microsoft Entra ID: a space-separated string or one claim per scope).
-    /// </summary>
-    public static bool HasScope(this ClaimsPrincipal user, string scope)
-        => user.IsService() && user.Claims.Any(c => c.Type is "scope" or "scp" && Scopes.Parse(c.Value).Contains(scope, StringComparer.Ordinal));
+    public static bool HasScope(this ClaimsPrincipal user, string scope) => user.IsService() && user.HasClaim(ScopeClaim, scope);
 }

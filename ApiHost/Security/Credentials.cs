@@ -15,7 +15,7 @@ internal static class Credentials
     public const string ApiKeyHeader = "X-Api-Key";
 
     /// <summary>The challenges of a 401: the token types and the API key header this API takes.</summary>
-    public const string Challenge = "Bearer realm=\"orleanssessions\", ApiKey realm=\"orleanssessions\", header=\"X-Api-Key\"";
+    public const string Challenge = $"Bearer realm=\"orleanssessions\", ApiKey realm=\"orleanssessions\", header=\"{ApiKeyHeader}\"";
 
     public const string InvalidTokenChallenge = "Bearer realm=\"orleanssessions\", error=\"invalid_token\"";
 

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -41,8 +42,7 @@ internal static class DevelopmentCredential
     }
 
     /// <summary>A new API key: <c>osk_</c> and 32 random bytes, base64url.</summary>
-    public static string NewKey() => "osk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))
-        .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string NewKey() => "osk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 }
 
 /// <summary>Prints the development key and a curl line once the host listens (so the line names the real address).</summary>

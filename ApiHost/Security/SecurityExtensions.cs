@@ -61,10 +61,15 @@ internal static class SecurityExtensions
                         var client = token.TryGetPayloadValue<string>("azp", out var azp) ? azp
                             : token.TryGetPayloadValue<string>("client_id", out var clientId) ? clientId
                             : token.Subject;
-                        context.Principal!.AddIdentity(new System.Security.Claims.ClaimsIdentity(
+                        // Scopes in `scope` (OAuth 2.0, space-separated) or `scp` (Microsoft Entra ID: a space-separated
+                        // string or one claim per scope), parsed once here rather than on every check.
+                        var scopes = context.Principal!.Claims.Where(c => c.Type is "scope" or "scp")
+                            .SelectMany(c => Scopes.Parse(c.Value)).Distinct(StringComparer.Ordinal);
+                        context.Principal.AddIdentity(new System.Security.Claims.ClaimsIdentity(
                         [
                             new(Caller.KindClaim, Caller.Service),
                             new(Caller.CredentialClaim, $"client:{client}"),
+                            .. scopes.Select(s => new System.Security.Claims.Claim(Caller.ScopeClaim, s)),
                         ]));
                         return Task.CompletedTask;
                     },

@@ -214,25 +214,10 @@ internal sealed class StoredAttributes(ImmutableDictionary<string, string> store
 /// </summary>
 internal sealed class SessionResponseJson(IOptions<JsonOptions> api)
 {
-    private const string ContentType = "application/json; charset=utf-8";
-
     public JsonTypeInfo<SessionResponse> TypeInfo { get; } = (JsonTypeInfo<SessionResponse>)new JsonSerializerOptions(api.Value.SerializerOptions)
     {
         Converters = { new StoredAttributesConverter() },
     }.GetTypeInfo(typeof(SessionResponse));
-
-    /// <summary>The session as the body of a response with this status (200, 201).</summary>
-    public static IResult Result(SessionResponse body, int status) => new SessionResult(body, status);
-
-    private sealed class SessionResult(SessionResponse body, int status) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = status;
-            var json = httpContext.RequestServices.GetRequiredService<SessionResponseJson>();
-            return httpContext.Response.WriteAsJsonAsync(body, json.TypeInfo, ContentType, httpContext.RequestAborted);
-        }
-    }
 }
 
 /// <summary>Writes <see cref="StoredAttributes"/> as stored; any other attribute dictionary value by value.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using OrleansSessions.ApiHost.Infrastructure;
 using OrleansSessions.ApiHost.Security;
@@ -151,7 +152,7 @@ internal static class SessionEndpoints
         return grains.GetGrain<IUserSessionsGrain>(userId);
     }
 
-    private static IResult Session(HttpContext http, string sessionId, SessionView view, int status = StatusCodes.Status200OK)
+    private static JsonHttpResult<SessionResponse> Session(HttpContext http, string sessionId, SessionView view, int status = StatusCodes.Status200OK)
     {
         http.Response.Headers.ETag = ETag(view.Version);
         http.Response.Headers.CacheControl = "no-store";
@@ -160,7 +161,7 @@ internal static class SessionEndpoints
             http.Response.Headers.Location = $"/sessions/{sessionId}";
         }
 
-        return SessionResponseJson.Result(SessionResponse.From(sessionId, view), status);
+        return TypedResults.Json(SessionResponse.From(sessionId, view), http.RequestServices.GetRequiredService<SessionResponseJson>().TypeInfo, statusCode: status);
     }
 
     /// <summary>A session body with its ETag (and Location when created); If-Match honoured when <paramref name="ifMatch"/>.</summary>
@@ -177,7 +178,7 @@ internal static class SessionEndpoints
         return ifMatch ? builder.WithIfMatch() : builder;
     }
 
-    private static IResult Moved(HttpContext http, RotatedSession rotated) => Session(http, rotated.SessionId, rotated.Session);
+    private static JsonHttpResult<SessionResponse> Moved(HttpContext http, RotatedSession rotated) => Session(http, rotated.SessionId, rotated.Session);
 
     private static string ETag(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 
