@@ -27,7 +27,7 @@ internal static class CartEndpoints
         {
             var userId = (string)http.GetRouteValue("userId")!;
             Identifiers.Validate(userId, "userId");
-            return Task.FromResult(grains.GetGrain<ICartGrain>(CartKeys.User(userId)));
+            return Task.FromResult(StringKeyedGrains.Get<ICartGrain>(grains, CartKeys.User(userId)));
         });
         return routes;
     }
@@ -45,7 +45,7 @@ internal static class CartEndpoints
                 throw new SessionNotFoundException();
             }
 
-            return grains.GetGrain<ICartGrain>(CartKeys.Session(SessionIds.Hash(sessionId)));
+            return StringKeyedGrains.Get<ICartGrain>(grains, CartKeys.Session(SessionIds.Hash(sessionId)));
         });
         return routes;
     }

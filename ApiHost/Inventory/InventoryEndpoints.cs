@@ -48,6 +48,6 @@ internal static class InventoryEndpoints
     private static IInventoryGrain Stock(IGrainFactory grains, string sku)
     {
         Identifiers.Validate(sku, "sku");
-        return grains.GetGrain<IInventoryGrain>(sku);
+        return StringKeyedGrains.Get<IInventoryGrain>(grains, sku);
     }
 }

@@ -149,7 +149,7 @@ internal static class SessionEndpoints
     private static IUserSessionsGrain Users(IGrainFactory grains, string userId)
     {
         Identifiers.Validate(userId, "userId");
-        return grains.GetGrain<IUserSessionsGrain>(userId);
+        return StringKeyedGrains.Get<IUserSessionsGrain>(grains, userId);
     }
 
     private static JsonHttpResult<SessionResponse> Session(HttpContext http, string sessionId, SessionView view, int status = StatusCodes.Status200OK)

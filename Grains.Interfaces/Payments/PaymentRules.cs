@@ -9,6 +9,9 @@ public static partial class PaymentRules
     /// <summary>The largest amount one payment may hold, in minor units (Stripe's limit for most currencies).</summary>
     public const long MaxAmount = 99_999_999;
 
+    /// <summary>Whether one payment may hold <paramref name="amount"/> minor units.</summary>
+    public static bool IsPayable(long amount) => amount is >= 1 and <= MaxAmount;
+
     public static void Validate(PaymentRequest? request)
     {
         if (request is null)
@@ -16,7 +19,7 @@ public static partial class PaymentRules
             throw new DomainValidationException("request", "A payment request is required.");
         }
 
-        if (request.Amount is < 1 or > MaxAmount)
+        if (!IsPayable(request.Amount))
         {
             throw new DomainValidationException("amount", $"'amount' must be between 1 and {MaxAmount} (minor units).");
         }

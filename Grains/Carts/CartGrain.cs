@@ -5,10 +5,8 @@ namespace OrleansSessions.Carts;
 
 public sealed class CartGrain(
     [PersistentState(stateName: "carts.cart", storageName: StorageNames.State)] IPersistentState<CartState> cart)
-    : ReleasedWhenEmptyGrain, ICartGrain
+    : ReleasedWhenEmptyGrain(cart), ICartGrain
 {
-    protected override bool HoldsNothing => !cart.RecordExists;
-
     public Task<CartView> GetAsync() => Task.FromResult(View(cart.State));
 
     public Task<CartView> AddItemAsync(string sku, int quantity)
@@ -92,15 +90,9 @@ public sealed class CartGrain(
             ? Task.FromResult(View(cart.State))
             : CommitAsync(cart.State.Applied(eventId) with { Lines = [], NotMerged = [], Version = cart.State.Version + 1 });
 
-    public async Task EndAsync()
-    {
-        // Deleted, not emptied: an ended session's cart can never be used again, so nothing of it needs to stay (the
-        // activation then goes too: it holds nothing).
-        if (cart.RecordExists)
-        {
-            await this.ClearAsync(cart);
-        }
-    }
+    // Deleted, not emptied: an ended session's cart can never be used again, so nothing of it needs to stay (the
+    // activation then goes too: it holds nothing).
+    public Task EndAsync() => this.ClearAsync(cart);
 
     public Task<CartView> RemoveOrderedAsync(ImmutableArray<CartLine> ordered, Guid eventId)
     {

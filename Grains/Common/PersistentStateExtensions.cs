@@ -34,11 +34,19 @@ public static class PersistentStateExtensions
         }
     }
 
-    /// <summary>Deletes the stored state, with the same failure handling as <see cref="CommitAsync{T}"/>.</summary>
+    /// <summary>
+    /// Deletes the stored state, with the same failure handling as <see cref="CommitAsync{T}"/>; no round trip when
+    /// nothing is stored.
+    /// </summary>
     public static async Task ClearAsync<T>(this IGrainBase owner, IPersistentState<T> state)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(state);
+        if (!state.RecordExists)
+        {
+            return;
+        }
+
         try
         {
             await state.ClearStateAsync();

@@ -1,3 +1,5 @@
+using Orleans.Core;
+
 namespace OrleansSessions.Common;
 
 /// <summary>
@@ -13,15 +15,15 @@ namespace OrleansSessions.Common;
 /// one id) are served by this activation instead of being forwarded from one short-lived activation to the next until
 /// Orleans rejects them (it forwards a message at most twice).
 /// </remarks>
-public abstract class ReleasedWhenEmptyGrain : Grain, IIncomingGrainCallFilter
+public abstract class ReleasedWhenEmptyGrain(IStorage state) : Grain, IIncomingGrainCallFilter
 {
     private static readonly TimeSpan ReleaseDelay = TimeSpan.FromMilliseconds(250);
 
     private int callsInFlight;
     private IGrainTimer? release;
 
-    /// <summary>No stored state, and nothing pending that could still store some.</summary>
-    protected abstract bool HoldsNothing { get; }
+    /// <summary>No stored state (a write in flight counts as a call in flight).</summary>
+    private bool HoldsNothing => !state.RecordExists;
 
     async Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext context)
     {

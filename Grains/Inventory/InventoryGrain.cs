@@ -16,10 +16,8 @@ public sealed partial class InventoryGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<InventoryGrain> logger)
-    : ReleasedWhenEmptyGrain, IInventoryGrain
+    : ReleasedWhenEmptyGrain(stock), IInventoryGrain
 {
-    protected override bool HoldsNothing => !stock.RecordExists;
-
     public const string StateName = "inventory.stock";
 
     /// <summary>The earliest lease deadline this activation filed with the expiry sweep; a later one needs no new filing.</summary>

@@ -21,10 +21,8 @@ public sealed record UserOrderHistoryState
 /// </summary>
 public sealed class UserOrderHistoryGrain(
     [PersistentState("orders.user-history", StorageNames.State)] IPersistentState<UserOrderHistoryState> history)
-    : ReleasedWhenEmptyGrain, IUserOrderHistoryGrain
+    : ReleasedWhenEmptyGrain(history), IUserOrderHistoryGrain
 {
-    protected override bool HoldsNothing => !history.RecordExists;
-
     public Task<ImmutableArray<OrderSummary>> ListAsync()
         => Task.FromResult(history.State.Orders.Values.OrderByDescending(o => o.PlacedAt).ToImmutableArray());
 

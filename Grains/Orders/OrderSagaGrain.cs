@@ -41,10 +41,8 @@ public sealed partial class OrderSagaGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<OrderSagaGrain> logger)
-    : ReleasedWhenEmptyGrain, IOrderSagaGrain, IRemindable
+    : ReleasedWhenEmptyGrain(saga), IOrderSagaGrain, IRemindable
 {
-    protected override bool HoldsNothing => !saga.RecordExists;
-
     private const string ResumeReminder = "resume";
     private readonly OrderOptions settings = options.Value;
     private OrderSagaState? visible;
@@ -283,7 +281,7 @@ public sealed partial class OrderSagaGrain(
 
         // A total no payment may hold is refused for good here, not retried as if the gateway might change its mind.
         var total = priced.Sum(l => l.UnitPrice * l.Quantity);
-        if (total is < 1 or > PaymentRules.MaxAmount)
+        if (!PaymentRules.IsPayable(total))
         {
             return Compensating(state with { Reserved = held }, $"the total is not an amount one payment may hold (1 to {PaymentRules.MaxAmount} minor units)")
                 with { History = state.History.Add(Step("reserve", "total out of range")) };

@@ -17,10 +17,8 @@ public sealed record UserActivityState
 
 public sealed class UserActivityGrain(
     [PersistentState("orders.user-activity", StorageNames.State)] IPersistentState<UserActivityState> activity)
-    : ReleasedWhenEmptyGrain, IUserActivityGrain
+    : ReleasedWhenEmptyGrain(activity), IUserActivityGrain
 {
-    protected override bool HoldsNothing => !activity.RecordExists;
-
     public Task<ImmutableArray<ActivityEntry>> ListAsync() => Task.FromResult(activity.State.Entries);
 
     public Task RecordAsync(EventEnvelope envelope, string what)

@@ -18,10 +18,8 @@ public sealed partial class PaymentGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<PaymentGrain> logger)
-    : ReleasedWhenEmptyGrain, IPaymentGrain
+    : ReleasedWhenEmptyGrain(payment), IPaymentGrain
 {
-    protected override bool HoldsNothing => !payment.RecordExists;
-
     private DeferredWrite? leftoverPublisher;
 
     private string PaymentId => this.GetPrimaryKeyString();

@@ -10,7 +10,7 @@ public sealed partial class CacheEntryGrain(
     [PersistentState(CacheEntryGrain.StateName, StorageNames.State)] IPersistentState<CacheEntryState> entry,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<CacheEntryGrain> logger)
-    : ReleasedWhenEmptyGrain, ICacheEntryGrain
+    : ReleasedWhenEmptyGrain(entry), ICacheEntryGrain
 {
     public const string StateName = "sessions.cache-entry";
 
@@ -26,8 +26,6 @@ public sealed partial class CacheEntryGrain(
     private DeferredWrite? slideWriter;
 
     private bool Exists => entry.RecordExists && entry.State.Value is not null;
-
-    protected override bool HoldsNothing => !entry.RecordExists;
 
     private DateTimeOffset? Deadline => entry.State.ExpiresAt(lastAccess);
 
@@ -121,13 +119,7 @@ public sealed partial class CacheEntryGrain(
         lastAccess = now;
     }
 
-    public async Task RemoveAsync()
-    {
-        if (entry.RecordExists)
-        {
-            await this.ClearAsync(entry);
-        }
-    }
+    public Task RemoveAsync() => this.ClearAsync(entry);
 
     public async Task<DateTimeOffset?> ExpireIfDueAsync()
     {

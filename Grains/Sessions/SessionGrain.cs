@@ -17,7 +17,7 @@ public sealed partial class SessionGrain(
     IEventPublisher publisher,
     [FromKeyedServices(DomainClock.Key)] TimeProvider time,
     ILogger<SessionGrain> logger)
-    : ReleasedWhenEmptyGrain, ISessionGrain
+    : ReleasedWhenEmptyGrain(session), ISessionGrain
 {
     private readonly SessionOptions limits = options.Value;
 
@@ -36,8 +36,6 @@ public sealed partial class SessionGrain(
     private string Key => this.GetPrimaryKeyString();
 
     private bool Exists => session.RecordExists && !session.State.Ended;
-
-    protected override bool HoldsNothing => !session.RecordExists;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -27,10 +27,8 @@ public sealed partial class UserSessionsGrain(
     [PersistentState("sessions.user-sessions", StorageNames.State)] IPersistentState<UserSessionsState> index,
     IOptions<SessionOptions> options,
     ILogger<UserSessionsGrain> logger)
-    : ReleasedWhenEmptyGrain, IUserSessionsGrain, IRemindable
+    : ReleasedWhenEmptyGrain(index), IUserSessionsGrain, IRemindable
 {
-    protected override bool HoldsNothing => !index.RecordExists;
-
     private const string ResendReminder = "resend-pending-ends";
 
     /// <summary>How long the limit check waits for a listed session to say whether it still lives.</summary>

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Net;
-using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansSessions.Hosting;
 using OrleansSessions.Sessions;
+using OrleansSessions.Tests.Infrastructure;
 
 namespace OrleansSessions.Bench.InProcess;
 
@@ -45,7 +44,7 @@ public class GrainCalls
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(new ClusterSettings { SiloPort = FreePort(), GatewayPort = FreePort() }));
+        builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(new ClusterSettings { SiloPort = FreePort.Next(), GatewayPort = FreePort.Next() }));
         host = builder.Build();
         await host.StartAsync();
 
@@ -104,11 +103,4 @@ public class GrainCalls
         .Add("csrf", "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"")
         .Add("recentlyViewed", """["SKU-400004","SKU-500005","SKU-600006","SKU-700007","SKU-800008","SKU-900009","SKU-100010","SKU-110011","SKU-120012","SKU-130013","SKU-140014","SKU-150015"]""")
         .Add("lastPage", "\"/catalog/engines/analytical?sort=price\\u0026page=3\"");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

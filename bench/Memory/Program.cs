@@ -1,14 +1,13 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansSessions.Hosting;
 using OrleansSessions.Sessions;
+using OrleansSessions.Tests.Infrastructure;
 
 // Host memory per session: an in-process silo with in-process state (what `dotnet run --project ApiHost` runs), N
 // anonymous sessions of ~200 bytes created through the silo's own grain factory, the heap and the working set measured
@@ -28,7 +27,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     [$"{ActivationLimitSettings.SectionName}:{nameof(ActivationLimitSettings.IdleAge)}"] = idleAge.ToString(),
     [$"{ActivationLimitSettings.SectionName}:{nameof(ActivationLimitSettings.Quantum)}"] = (idleAge / 3).ToString(),
 });
-builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(new ClusterSettings { SiloPort = FreePort(), GatewayPort = FreePort() }));
+builder.UseOrleans(silo => silo.AddOrleansSessionsEmbedded(new ClusterSettings { SiloPort = FreePort.Next(), GatewayPort = FreePort.Next() }));
 using var host = builder.Build();
 await host.StartAsync();
 var grains = host.Services.GetRequiredService<IGrainFactory>();
@@ -113,11 +112,4 @@ static (long Heap, long WorkingSet) Measure()
 
     using var process = Process.GetCurrentProcess();
     return (GC.GetTotalMemory(forceFullCollection: true), process.WorkingSet64);
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }

@@ -87,11 +87,8 @@ public sealed partial class ExpiryBucketGrain(
             }
         }
 
-        // Most buckets of a quiet minute never stored anything: nothing to delete then.
-        if (bucket.RecordExists)
-        {
-            await this.ClearAsync(bucket);
-        }
+        // Most buckets of a quiet minute never stored anything: ClearAsync then has nothing to delete.
+        await this.ClearAsync(bucket);
 
         closedUpTo = Bucket.Minute;
         DeactivateOnIdle();
