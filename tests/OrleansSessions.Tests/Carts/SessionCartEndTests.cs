@@ -12,9 +12,7 @@ public sealed class SessionCartEndTests(PostgresClusterFixture fixture)
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
     private readonly IClusterClient client = fixture.Client;
 
-    private Task<long> RowsAsync(string cartId) => TestDatabase.ScalarAsync(
-        "select count(*) from orleansstorage where serviceid = @service and graintypestring = 'carts.cart' and grainidextensionstring = @id",
-        ("service", fixture.Cluster.Options.ServiceId), ("id", cartId));
+    private Task<long> RowsAsync(string cartId) => fixture.RowsAsync("carts.cart", cartId);
 
     private Task<bool> IsActiveAsync(string cartId) => ActivationCounts.IsActiveAsync(client, client.GetGrain<ICartGrain>(cartId));
 

@@ -12,13 +12,18 @@ public sealed class CapturedLog : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, entries);
 
+    /// <summary>A typed logger writing here, for a class a test builds by hand.</summary>
+    public ILogger<T> CreateLogger<T>() => new Logger<T>(typeof(T).FullName!, entries);
+
     public void Dispose()
     {
     }
 
     public sealed record Entry(string Category, LogLevel Level, string Message, Exception? Exception);
 
-    private sealed class Logger(string category, ConcurrentQueue<Entry> entries) : ILogger
+    private sealed class Logger<T>(string category, ConcurrentQueue<Entry> entries) : Logger(category, entries), ILogger<T>;
+
+    private class Logger(string category, ConcurrentQueue<Entry> entries) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;

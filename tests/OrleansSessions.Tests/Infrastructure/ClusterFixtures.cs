@@ -21,7 +21,13 @@ public sealed class MemoryClusterFixture : ClusterFixture<MemoryClusterFixture.C
 }
 
 /// <summary>A TestCluster whose silos keep state and reminders in the real PostgreSQL with orleans.sql loaded.</summary>
-public sealed class PostgresClusterFixture : ClusterFixture<PostgresSiloConfigurator>;
+public sealed class PostgresClusterFixture : ClusterFixture<PostgresSiloConfigurator>
+{
+    /// <summary>This cluster's stored rows of one grain: its state name and its key as stored.</summary>
+    public Task<long> RowsAsync(string stateName, string storedKey) => TestDatabase.ScalarAsync(
+        "select count(*) from orleansstorage where serviceid = @service and graintypestring = @type and grainidextensionstring = @id",
+        ("service", Cluster.Options.ServiceId), ("type", stateName), ("id", storedKey));
+}
 
 /// <summary>PostgreSQL storage; <c>ConnectionStrings:Orleans</c> in the cluster's configuration overrides the test database.</summary>
 public sealed class PostgresSiloConfigurator : ISiloConfigurator

@@ -20,9 +20,11 @@ public sealed class TestOidcIssuer : IAsyncDisposable
 {
     public const string Audience = "orleanssessions-api";
 
+    /// <summary>The <c>kid</c> of the issuer's one signing key.</summary>
+    public const string KeyId = "test-issuer-key-1";
+
     private static readonly string[] SigningAlgorithms = ["RS256"];
 
-    private readonly RSA rsa = RSA.Create(2048);
     private readonly RsaSecurityKey key;
     private readonly WebApplication app;
 
@@ -40,7 +42,7 @@ public sealed class TestOidcIssuer : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var rsa = RSA.Create(2048);
-        var key = new RsaSecurityKey(rsa) { KeyId = "test-issuer-key-1" };
+        var key = new RsaSecurityKey(rsa) { KeyId = KeyId };
         var app = builder.Build();
         var issuer = new TestOidcIssuer(app, key);
         app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
@@ -97,6 +99,6 @@ public sealed class TestOidcIssuer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await app.DisposeAsync();
-        rsa.Dispose();
+        key.Rsa.Dispose();
     }
 }

@@ -262,7 +262,7 @@ public sealed class AccessTests(EmbeddedApiFixture api)
             ["another audience"] = api.Issuer.Issue("bff", "carts", audience: "someone-else"),
             ["expired"] = api.Issuer.Issue("bff", "carts", lifetime: TimeSpan.FromMinutes(-10)),
             ["another issuer"] = api.Issuer.Issue("bff", "carts", issuer: "https://evil.example"),
-            ["another signing key"] = api.Issuer.Issue("bff", "carts", signingKey: new Microsoft.IdentityModel.Tokens.RsaSecurityKey(otherKey) { KeyId = "test-issuer-key-1" }),
+            ["another signing key"] = api.Issuer.Issue("bff", "carts", signingKey: new Microsoft.IdentityModel.Tokens.RsaSecurityKey(otherKey) { KeyId = TestOidcIssuer.KeyId }),
         };
         foreach (var (why, token) in refused)
         {

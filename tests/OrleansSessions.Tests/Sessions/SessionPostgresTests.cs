@@ -13,9 +13,7 @@ public sealed class SessionPostgresTests(PostgresClusterFixture fixture)
     private readonly IClusterClient client = fixture.Client;
 
     /// <summary>Rows of the session; stored under the id's hash (the id itself is never stored).</summary>
-    private Task<long> RowsAsync(string sessionId) => TestDatabase.ScalarAsync(
-        "select count(*) from orleansstorage where serviceid = @service and graintypestring = 'sessions.session' and grainidextensionstring = @id",
-        ("service", fixture.Cluster.Options.ServiceId), ("id", Hash(sessionId)));
+    private Task<long> RowsAsync(string sessionId) => fixture.RowsAsync("sessions.session", Hash(sessionId));
 
     [Fact]
     public async Task The_session_id_itself_is_never_stored_only_its_hash()

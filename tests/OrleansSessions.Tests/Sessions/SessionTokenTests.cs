@@ -455,11 +455,11 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
     public async Task Without_a_configured_key_each_instance_makes_its_own_key_and_warns_once()
     {
         var session = await NewSessionAsync();
-        var firstLog = new RecordingLogger();
-        var secondLog = new RecordingLogger();
+        var firstLog = new CapturedLog();
+        var secondLog = new CapturedLog();
         var options = new SessionTokenOptions();
-        var first = new SessionTokens(options, clock, firstLog);
-        var second = new SessionTokens(options, clock, secondLog);
+        var first = new SessionTokens(options, clock, firstLog.CreateLogger<SessionTokens>());
+        var second = new SessionTokens(options, clock, secondLog.CreateLogger<SessionTokens>());
 
         var issued = await first.IssueAsync(session.SessionId, grains);
 
@@ -571,10 +571,10 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
         var session = await NewSessionAsync(NewUserId());
         var (keyA, keyB) = (Convert.ToBase64String(RandomKey().Key), Convert.ToBase64String(RandomKey().Key));
         var configuration = new ReloadableConfiguration(Settings(("a", keyA)));
-        var log = new RecordingLogger();
+        var log = new CapturedLog();
         await using var services = new ServiceCollection()
             .AddSingleton<TimeProvider>(clock)
-            .AddSingleton<ILogger<SessionTokens>>(log)
+            .AddSingleton(log.CreateLogger<SessionTokens>())
             .AddOrleansSessionTokens(new ConfigurationBuilder().Add(configuration).Build())
             .BuildServiceProvider();
         foreach (var hosted in services.GetServices<IHostedService>())
@@ -669,18 +669,5 @@ public sealed class SessionTokenTests(MemoryClusterFixture cluster)
                 OnReload();
             }
         }
-    }
-
-    private sealed class RecordingLogger : ILogger<SessionTokens>
-    {
-        public List<(LogLevel Level, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => Entries.Add((logLevel, formatter(state, exception)));
     }
 }

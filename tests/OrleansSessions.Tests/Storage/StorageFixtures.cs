@@ -31,16 +31,16 @@ public static class GroupCommitStorages
 {
     /// <summary>
     /// A group-commit storage of its own (its own service id, so its rows are its own), wrapped as the silo wraps it,
-    /// with the serializer of a running silo.
+    /// with the serializer of a running silo; one commit at a time, so the batches a test sees are predictable.
     /// </summary>
     public static IGrainStorage Create(
-        IServiceProvider silo, string serviceId, string? connectionString = null, int maxBatchRows = 256, int maxConcurrentCommits = 1)
+        IServiceProvider silo, string serviceId, string? connectionString = null, int maxBatchRows = 256)
         => new StoreOutageGrainStorage(new GroupCommitGrainStorage(
             connectionString ?? TestDatabase.ConnectionString,
             serviceId,
             silo.GetRequiredService<OrleansGrainStorageSerializer>(),
             silo.GetRequiredService<IActivatorProvider>(),
-            new PostgresStorageOptions { MaxBatchRows = maxBatchRows, MaxConcurrentCommits = maxConcurrentCommits }));
+            new PostgresStorageOptions { MaxBatchRows = maxBatchRows, MaxConcurrentCommits = 1 }));
 }
 
 /// <summary>
