@@ -3,5 +3,5 @@ using OrleansSessions.Hosting;
 using OrleansSessions.Silo;
 
 var builder = Host.CreateApplicationBuilder(SiloHostSettings.For(args));
-builder.UseOrleans(silo => silo.AddOrleansSessionsCluster(builder.Configuration).AddBenchmarkStorageOverride());
+builder.UseOrleans(silo => silo.AddOrleansSessionsCluster(builder.Configuration));
 await builder.Build().RunAsync();

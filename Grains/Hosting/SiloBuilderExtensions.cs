@@ -63,7 +63,11 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(silo);
         var storage = silo.Configuration.GetSection(PostgresStorageOptions.SectionName).Get<PostgresStorageOptions>() ?? new PostgresStorageOptions();
         storage.Validate();
-        if (storage.Mode == PostgresStorageMode.AdoNet)
+        if (storage.Mode == PostgresStorageMode.InMemory)
+        {
+            silo.Services.AddKeyedSingleton(PostgresStateStorage, (sp, _) => BenchmarkStorage.Create(sp));
+        }
+        else if (storage.Mode == PostgresStorageMode.AdoNet)
         {
             silo.AddAdoNetGrainStorage(PostgresStateStorage, o =>
             {

@@ -33,4 +33,10 @@ public enum PostgresStorageMode
 
     /// <summary>Orleans' ADO.NET provider: one round trip and one transaction per write.</summary>
     AdoNet,
+
+    /// <summary>
+    /// For benchmarks only: grain state in this silo's memory, everything else (membership, reminders, streams) in
+    /// PostgreSQL. Beside the same silo on PostgreSQL it shows what durability costs; nothing it acknowledges survives it.
+    /// </summary>
+    InMemory,
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Orleans.Storage;
 
@@ -19,6 +20,9 @@ namespace OrleansSessions.Common.Storage;
 public readonly record struct StorageRowKey(string StateName, long N0, long N1, string? Extension, int IdHash, int TypeHash)
 {
     private static readonly OrleansDefaultHasher Hasher = new();
+
+    /// <summary>State names are the code's constants, a handful per silo: each is hashed once, not on every read and write.</summary>
+    private static readonly ConcurrentDictionary<string, int> TypeHashes = new(StringComparer.Ordinal);
 
     public static StorageRowKey Of(string stateName, GrainId grainId)
     {
@@ -60,7 +64,7 @@ public readonly record struct StorageRowKey(string StateName, long N0, long N1, 
             Array.Reverse(idBytes);
         }
 
-        return new StorageRowKey(stateName, n0, n1, extension, Hasher.Hash(idBytes), Hasher.Hash(Encoding.UTF8.GetBytes(stateName)));
+        return new StorageRowKey(stateName, n0, n1, extension, Hasher.Hash(idBytes), TypeHashes.GetOrAdd(stateName, static name => Hasher.Hash(Encoding.UTF8.GetBytes(name))));
     }
 
     /// <summary>The order rows are written in within one commit, so concurrent commits lock rows in one order and never deadlock.</summary>
