@@ -50,7 +50,12 @@ public abstract class ClusterFixture<TConfigurator> : IAsyncLifetime
     /// <summary>The primary silo's services (grain storage providers and the like).</summary>
     public IServiceProvider SiloServices => Cluster.GetSiloServiceProvider();
 
-    public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync<TConfigurator>(TestDatabase.UniqueId("svc"));
+    /// <summary>Configuration the silos get beyond the configurator's (none by default).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
+    protected virtual short Silos => 2;
+
+    public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync<TConfigurator>(TestDatabase.UniqueId("svc"), settings: Settings, silos: Silos);
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }

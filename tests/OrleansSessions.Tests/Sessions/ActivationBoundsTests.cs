@@ -1,31 +1,22 @@
-using System.Collections.Immutable;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 using OrleansSessions.Sessions;
 using OrleansSessions.Tests.Infrastructure;
 
 namespace OrleansSessions.Tests.Sessions;
 
 /// <summary>A memory TestCluster whose idle activations are collected after seconds, not minutes (<c>Orleans:Collection:*</c>).</summary>
-public sealed class ShortCollectionClusterFixture : IAsyncLifetime
+public sealed class ShortCollectionClusterFixture : ClusterFixture<MemoryClusterFixture.Configurator>
 {
     public static readonly TimeSpan IdleAge = TimeSpan.FromSeconds(4);
 
-    public TestCluster Cluster { get; private set; } = null!;
+    protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
+    {
+        ["Orleans:Collection:IdleAge"] = IdleAge.ToString(),
+        ["Orleans:Collection:DefaultAge"] = IdleAge.ToString(),
+        ["Orleans:Collection:Quantum"] = "00:00:01",
+    };
 
-    public IClusterClient Client => Cluster.Client;
-
-    public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync<MemoryClusterFixture.Configurator>(
-        TestDatabase.UniqueId("svc"),
-        settings: new Dictionary<string, string?>
-        {
-            ["Orleans:Collection:IdleAge"] = IdleAge.ToString(),
-            ["Orleans:Collection:DefaultAge"] = IdleAge.ToString(),
-            ["Orleans:Collection:Quantum"] = "00:00:01",
-        },
-        silos: 1);
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+    protected override short Silos => 1;
 }
 
 [CollectionDefinition(Name)]
@@ -49,7 +40,7 @@ public sealed class ActivationBoundsTests(ShortCollectionClusterFixture fixture)
     [Fact]
     public async Task Activations_return_to_their_level_after_100000_unknown_id_lookups_and_20000_sessions_left_idle()
     {
-        var grains = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<IGrainFactory>();
+        var grains = fixture.SiloServices.GetRequiredService<IGrainFactory>();
         var classes = UnknownIdLookups.GrainClasses;
         var before = await ActivationCounts.PerClassAsync(grains, classes);
         var totalBefore = await ActivationCounts.TotalAsync(grains);

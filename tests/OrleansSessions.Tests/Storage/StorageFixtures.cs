@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
-using Orleans.TestingHost;
 using OrleansSessions.Common;
 using OrleansSessions.Common.Storage;
 using OrleansSessions.Tests.Infrastructure;
@@ -10,15 +9,10 @@ using OrleansSessions.Tests.Infrastructure;
 namespace OrleansSessions.Tests.Storage;
 
 /// <summary>A PostgreSQL TestCluster whose grain state goes through Orleans' ADO.NET provider, the one-write path.</summary>
-public sealed class AdoNetStorageFixture : IAsyncLifetime
+public sealed class AdoNetStorageFixture : ClusterFixture<PostgresSiloConfigurator>
 {
-    public TestCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await TestClusters.StartAsync<PostgresSiloConfigurator>(
-        TestDatabase.UniqueId("adonet"),
-        settings: new Dictionary<string, string?> { [$"{PostgresStorageOptions.SectionName}:Mode"] = nameof(PostgresStorageMode.AdoNet) });
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+    protected override IReadOnlyDictionary<string, string?> Settings { get; } =
+        new Dictionary<string, string?> { [$"{PostgresStorageOptions.SectionName}:Mode"] = nameof(PostgresStorageMode.AdoNet) };
 }
 
 [CollectionDefinition(Name)]

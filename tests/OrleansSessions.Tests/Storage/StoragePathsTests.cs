@@ -16,7 +16,7 @@ public sealed class StoragePathsTests(AdoNetStorageFixture fixture)
     private const string StateName = "paths.state";
     private static readonly GrainType PathsType = GrainType.Create("paths");
 
-    private IServiceProvider Silo => fixture.Cluster.GetSiloServiceProvider();
+    private IServiceProvider Silo => fixture.SiloServices;
 
     private IGrainStorage AdoNet => Silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.State);
 
